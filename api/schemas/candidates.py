@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from api.schemas.base import Request, Response
+from dialer.fields import missing_fields
+from dialer.services.candidates import MAX_BULK, CandidateInput
+from dialer.store.models import Candidate
+
+
+class CandidateIn(Request):
+    external_id: str = Field(min_length=1, max_length=200, examples=["ats-123"])
+    name: str = Field(min_length=1, max_length=200, examples=["Ada Lovelace"])
+    phone: str = Field(min_length=1, max_length=40, examples=["+14155552671"])
+    timezone: str | None = Field(default=None, max_length=64, examples=[None])
+    fields: dict[str, Any] = Field(default_factory=dict, examples=[{"quota_attainment": "112%"}])
+    required_fields: list[str] = Field(default_factory=list, examples=[["quota_attainment", "start_date"]])
+
+    def to_input(self) -> CandidateInput:
+        return CandidateInput(
+            external_id=self.external_id,
+            name=self.name,
+            phone=self.phone,
+            timezone=self.timezone,
+            fields=self.fields,
+            required_fields=self.required_fields,
+        )
+
+
+class CandidateBulkIn(Request):
+    candidates: list[CandidateIn] = Field(max_length=MAX_BULK)
+
+
+class CandidateOut(Response):
+    id: str
+    external_id: str
+    name: str
+    phone: str
+    timezone: str | None
+    fields: dict[str, Any]
+    required_fields: list[str]
+    missing_fields: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, candidate: Candidate) -> CandidateOut:
+        return cls(
+            id=candidate.id,
+            external_id=candidate.external_id,
+            name=candidate.name,
+            phone=candidate.phone,
+            timezone=candidate.timezone,
+            fields=candidate.fields,
+            required_fields=candidate.required_fields,
+            missing_fields=missing_fields(candidate.required_fields, candidate.fields),
+            created_at=candidate.created_at,
+            updated_at=candidate.updated_at,
+        )
+
+
+class BulkItemOut(Response):
+    external_id: str
+    id: str
+
+
+class CandidateBulkOut(Response):
+    created: int
+    updated: int
+    items: list[BulkItemOut]

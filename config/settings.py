@@ -1,0 +1,152 @@
+"""Settings: environment variables, then an optional env file, validated once at start-up.
+
+LiveKit's own variable names (`LIVEKIT_URL`, `LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET`) are kept so the
+same environment works for `lk`, the agent worker and the dialer. Everything else is `DIALER_*`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./dialer.db"
+SANDBOX_API_KEY = "sandbox-key"
+SANDBOX_API_SECRET = "sandbox-secret-not-for-production-0123456789"
+
+
+class SettingsError(RuntimeError):
+    """Raised at start-up with a message naming every bad setting."""
+
+
+def _lk(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """All of the dialer's configuration; see config/example.env for each setting's meaning."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DIALER_",
+        env_file=os.environ.get("DIALER_ENV_FILE") or None,
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # LiveKit (its own names, no prefix). Unset URL: the built-in sandbox is started.
+    livekit_url: str | None = Field(default=None, validation_alias=_lk("LIVEKIT_URL"))
+    livekit_api_key: str | None = Field(default=None, validation_alias=_lk("LIVEKIT_API_KEY"))
+    livekit_api_secret: str | None = Field(default=None, validation_alias=_lk("LIVEKIT_API_SECRET"))
+
+    database_url: str = DEFAULT_DATABASE_URL
+    api_key: str = "dev-api-key"
+    secret_key: str = "dev-secret-key-change-me"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str | None = None
+    agent_name: str = "dialer-agent"
+    sip_outbound_trunk_id: str = "ST_sandbox"
+    briefing_number: str | None = None
+    default_region: str = Field(default="US", min_length=2, max_length=2)
+
+    # Calling rules.
+    call_window_start: str = "09:00"
+    call_window_end: str = "20:00"
+    call_weekdays: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    ringing_timeout_s: int = Field(default=30, ge=5, le=120)
+    max_call_duration_s: int = Field(default=600, ge=30, le=7200)
+
+    # Limits per trunk (global across instances).
+    calls_per_second: float = Field(default=1.0, gt=0, le=100)
+    max_concurrent_calls: int = Field(default=10, ge=1, le=10_000)
+    dispatch_interval_s: float = Field(default=2.0, gt=0, le=60)
+    dial_lease_s: int = Field(default=120, ge=10)
+
+    # Webhooks out.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+
+    # Agent.
+    agent_api_url: str | None = None
+    voicemail_message: str = (
+        "Hello, this is the recruiting team calling about your application. "
+        "We'll try you again later. Thank you!"
+    )
+    transfer_number: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_base_url: str | None = None
+
+    @field_validator("call_weekdays", mode="before")
+    @classmethod
+    def _parse_weekdays(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(" ", "").split(",") if part]
+        return value
+
+    @field_validator("call_weekdays")
+    @classmethod
+    def _check_weekdays(cls, value: list[int]) -> list[int]:
+        if not value or any(day < 0 or day > 6 for day in value):
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday), comma-separated")
+        return sorted(set(value))
+
+    @field_validator("call_window_start", "call_window_end")
+    @classmethod
+    def _check_hhmm(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and 0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+            raise ValueError("use HH:MM, e.g. 09:00")
+        return f"{int(hours):02d}:{int(minutes):02d}"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
+        return value
+
+    def check_production_secrets(self) -> None:
+        """With a real LiveKit (real phones ring), the development defaults are refused."""
+        if self.uses_sandbox:
+            return
+        weak = [name for name, value in (("DIALER_API_KEY", self.api_key), ("DIALER_SECRET_KEY", self.secret_key))
+                if value.startswith("dev-") or len(value) < 16]
+        if weak:
+            raise SettingsError(
+                "invalid configuration:\n  " + "\n  ".join(f"{n}: set a random value of 16+ characters" for n in weak)
+            )
+        if not (self.livekit_api_key and self.livekit_api_secret):
+            raise SettingsError("invalid configuration:\n  LIVEKIT_API_KEY/LIVEKIT_API_SECRET: required with LIVEKIT_URL")
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return not self.livekit_url
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def load_settings(env_file: str | Path | None = None, **overrides: object) -> Settings:
+    """Build settings, turning pydantic's error into one line per bad setting, named as the user sets it."""
+    try:
+        if env_file is not None:
+            return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            env_name = field.upper() if field.upper().startswith("LIVEKIT_") else f"DIALER_{field.upper()}"
+            lines.append(f"{env_name}: {error['msg']}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

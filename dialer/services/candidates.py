@@ -1,0 +1,162 @@
+"""Candidates: create-or-update by external id, one at a time or in all-or-nothing bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from dialer.clock import Clock
+from dialer.errors import NotFound, ProblemList
+from dialer.phones import InvalidPhoneNumber, normalize_phone
+from dialer.store.db import Database
+from dialer.store.ids import new_id
+from dialer.store.models import Candidate
+
+MAX_BULK = 10_000
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class CandidateInput:
+    external_id: str
+    name: str
+    phone: str
+    timezone: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    required_fields: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    created: int
+    updated: int
+    ids: dict[str, str]  # external_id -> id
+
+
+def validate_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as America/New_York") from None
+    return name
+
+
+def _normalized(item: CandidateInput, loc: tuple[str | int, ...], region: str, problems: ProblemList) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "external_id": item.external_id.strip(),
+        "name": item.name.strip(),
+        "timezone": item.timezone,
+        "fields": dict(item.fields),
+        "required_fields": list(dict.fromkeys(item.required_fields)),
+    }
+    if not row["external_id"]:
+        problems.add((*loc, "external_id"), "external_id is empty")
+    if not row["name"]:
+        problems.add((*loc, "name"), "name is empty")
+    try:
+        row["phone"] = normalize_phone(item.phone, default_region=region)
+    except InvalidPhoneNumber as exc:
+        problems.add((*loc, "phone"), str(exc))
+    if item.timezone is not None:
+        try:
+            validate_timezone(item.timezone)
+        except ValueError as exc:
+            problems.add((*loc, "timezone"), str(exc))
+    return row
+
+
+class CandidateService:
+    def __init__(self, *, db: Database, clock: Clock, default_region: str) -> None:
+        self._db = db
+        self._clock = clock
+        self._region = default_region
+
+    async def get(self, candidate_id: str) -> Candidate:
+        async with self._db.transaction() as session:
+            candidate = await session.get(Candidate, candidate_id)
+        if candidate is None:
+            raise NotFound(f"candidate {candidate_id} not found")
+        return candidate
+
+    async def upsert(self, item: CandidateInput) -> tuple[Candidate, bool]:
+        """Returns (candidate, created). A concurrent create of the same external id becomes an update."""
+        problems = ProblemList()
+        row = _normalized(item, (), self._region, problems)
+        problems.raise_if_any()
+        for _ in range(2):
+            try:
+                return await self._upsert_row(row)
+            except IntegrityError:
+                continue  # lost a race with another insert of this external id: now it exists, update it
+        return await self._upsert_row(row)
+
+    async def _upsert_row(self, row: dict[str, Any]) -> tuple[Candidate, bool]:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            existing = await session.scalar(select(Candidate).where(Candidate.external_id == row["external_id"]))
+            if existing is None:
+                candidate = Candidate(id=new_id("cand"), created_at=now, updated_at=now, **row)
+                session.add(candidate)
+                return candidate, True
+            for key, value in row.items():
+                setattr(existing, key, value)
+            existing.updated_at = now
+            return existing, False
+
+    async def bulk_upsert(self, items: Sequence[CandidateInput]) -> BulkResult:
+        """All or nothing: every record is validated before one transaction writes them all."""
+        problems = ProblemList()
+        if len(items) > MAX_BULK:
+            problems.add(("candidates",), f"at most {MAX_BULK} candidates per request (got {len(items)}); split the upload")
+            problems.raise_if_any()
+        rows: list[dict[str, Any]] = []
+        first_seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            row = _normalized(item, ("candidates", index), self._region, problems)
+            key = row["external_id"]
+            if key in first_seen:
+                problems.add(
+                    ("candidates", index, "external_id"),
+                    f"duplicate external_id {key!r} (also at candidates[{first_seen[key]}]); send each candidate once",
+                )
+            first_seen.setdefault(key, index)
+            rows.append(row)
+        problems.raise_if_any()
+        try:
+            return await self._write_bulk(rows)
+        except IntegrityError:
+            # Another request created some of these external ids meanwhile; the retry sees them as updates.
+            return await self._write_bulk(rows)
+
+    async def _write_bulk(self, rows: list[dict[str, Any]]) -> BulkResult:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            existing: dict[str, str] = {}
+            keys = [row["external_id"] for row in rows]
+            for start in range(0, len(keys), _IN_CHUNK):
+                chunk = keys[start : start + _IN_CHUNK]
+                result = await session.execute(
+                    select(Candidate.external_id, Candidate.id).where(Candidate.external_id.in_(chunk))
+                )
+                existing.update({external_id: cid for external_id, cid in result.all()})
+            inserts = []
+            updates = []
+            ids: dict[str, str] = {}
+            for row in rows:
+                cid = existing.get(row["external_id"])
+                if cid is None:
+                    cid = new_id("cand")
+                    inserts.append({**row, "id": cid, "created_at": now, "updated_at": now})
+                else:
+                    updates.append({**row, "id": cid, "updated_at": now})
+                ids[row["external_id"]] = cid
+            if inserts:
+                await session.execute(insert(Candidate), inserts)
+            if updates:
+                await session.execute(update(Candidate), updates)
+        return BulkResult(created=len(inserts), updated=len(updates), ids=ids)
