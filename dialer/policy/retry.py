@@ -1,0 +1,69 @@
+"""How long to wait before the next attempt, by how the last one ended.
+
+A frozen table with defaults so settings can override single entries (`dataclasses.replace`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from dialer.policy.outcome import Outcome
+
+# Beyond this many doublings every sane cap has been reached; bounding the exponent avoids float overflow.
+_MAX_EXPONENT = 64
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """`base * factor ** (attempt_number - 1)`, never more than `cap`. Growing delays must have a cap."""
+
+    base: timedelta
+    factor: float = 1.0
+    cap: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        if self.base <= timedelta(0):
+            raise ValueError("a retry delay must be positive")
+        if self.factor < 1.0:
+            raise ValueError("a retry delay may grow or stay, never shrink (factor >= 1)")
+        if self.cap is not None and self.cap < self.base:
+            raise ValueError("the cap must be at least the base delay")
+        if self.factor > 1.0 and self.cap is None:
+            raise ValueError("a growing retry delay needs a cap")
+
+    def delay(self, attempt_number: int) -> timedelta:
+        exponent = min(attempt_number - 1, _MAX_EXPONENT)
+        seconds = self.base.total_seconds() * self.factor**exponent
+        if self.cap is not None:
+            seconds = min(seconds, self.cap.total_seconds())
+        return timedelta(seconds=round(seconds))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retry delay per outcome; `None` entries and answered/invalid_number mean "never again"."""
+
+    busy: Backoff | None = field(default=Backoff(timedelta(minutes=15)))
+    no_answer: Backoff | None = field(default=Backoff(timedelta(hours=2), factor=2.0, cap=timedelta(hours=24)))
+    voicemail: Backoff | None = field(default=Backoff(timedelta(hours=4), factor=2.0, cap=timedelta(hours=48)))
+    declined: Backoff | None = field(default=Backoff(timedelta(hours=24)))
+    error: Backoff | None = field(default=Backoff(timedelta(minutes=5), factor=2.0, cap=timedelta(hours=1)))
+
+    def delay(self, outcome: Outcome, attempt_number: int) -> timedelta | None:
+        """Delay after attempt `attempt_number` (1 = the first call) ended with `outcome`; None = never again."""
+        if attempt_number < 1:
+            raise ValueError("attempt_number starts at 1")
+        outcome = Outcome(outcome)
+        if outcome in (Outcome.ANSWERED, Outcome.INVALID_NUMBER):
+            return None
+        backoff: Backoff | None = getattr(self, outcome.value)
+        return None if backoff is None else backoff.delay(attempt_number)
+
+
+DEFAULT_RETRY_POLICY = RetryPolicy()
+
+
+def retry_delay(outcome: Outcome, attempt_number: int, policy: RetryPolicy = DEFAULT_RETRY_POLICY) -> timedelta | None:
+    """See `RetryPolicy.delay`."""
+    return policy.delay(outcome, attempt_number)
