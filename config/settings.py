@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     public_url: str | None = None
+    sandbox_port: int = Field(default=7880, ge=0, le=65535)
     agent_name: str = "dialer-agent"
     sip_outbound_trunk_id: str = "ST_sandbox"
     briefing_number: str | None = None
@@ -72,7 +73,6 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
 
     # Agent.
-    agent_api_url: str | None = None
     voicemail_message: str = (
         "Hello, this is the recruiting team calling about your application. "
         "We'll try you again later. Thank you!"

@@ -11,3 +11,5 @@ def configure_logging(level: str | None = None) -> None:
         level=(level or os.environ.get("DIALER_LOG_LEVEL", "INFO")).upper(),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
+    # APScheduler logs every tick at INFO; its warnings and errors are what matter.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

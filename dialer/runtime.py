@@ -1,17 +1,49 @@
-"""The composition root: builds every service from settings once, and starts/stops what runs in the background."""
+"""The composition root: builds every service from settings once, and starts/stops what runs in the background.
+
+Without LIVEKIT_URL the built-in LiveKit sandbox is started on loopback and the dialer is pointed at it: the same
+`livekit-api` client code runs, but no real phone ever rings.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import os
+import secrets
+import socket
+from dataclasses import dataclass, field
+from typing import Any
 
-from config.settings import Settings
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from livekit.api import TokenVerifier, WebhookReceiver
+
+from config.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
 from dialer.clock import Clock, SystemClock
+from dialer.engine.dispatcher import DispatchConfig, Dispatcher
+from dialer.engine.livekit_events import LiveKitEventHandler
+from dialer.engine.outbox import OutboxSender
+from dialer.engine.reconciler import Reconciler
+from dialer.policy import DEFAULT_RETRY_POLICY, CallingWindow
+from dialer.services.agent_calls import AgentCallConfig, AgentCallService
+from dialer.services.batches import BatchService
+from dialer.services.calls import CallService
 from dialer.services.candidates import CandidateService
+from dialer.services.dnc import DoNotCallService
 from dialer.services.interviews import InterviewService
 from dialer.store.db import Database
+from dialer.telephony.livekit import LiveKitTelephony
 
 log = logging.getLogger("dialer.runtime")
+
+
+def instance_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True)
+class LiveKitAccess:
+    url: str
+    api_key: str
+    api_secret: str
 
 
 @dataclass
@@ -19,28 +51,157 @@ class Runtime:
     settings: Settings
     db: Database
     clock: Clock
+    livekit: LiveKitAccess
+    telephony: LiveKitTelephony
     candidates: CandidateService
     interviews: InterviewService
+    batches: BatchService
+    calls: CallService
+    dnc: DoNotCallService
+    agent_calls: AgentCallService
+    dispatcher: Dispatcher
+    livekit_events: LiveKitEventHandler
+    outbox: OutboxSender
+    reconciler: Reconciler
+    owner: str
+    sandbox: Any = None
+    scheduler: AsyncIOScheduler | None = field(default=None)
 
     @classmethod
-    def build(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    def build(cls, settings: Settings, *, clock: Clock | None = None, livekit: LiveKitAccess | None = None) -> Runtime:
+        """`livekit`: where LiveKit is. Default: LIVEKIT_URL, else the sandbox (its URL is known once started)."""
         clock = clock or SystemClock()
         db = Database(settings.database_url)
+        if livekit is None:
+            if settings.uses_sandbox:
+                livekit = LiveKitAccess(url="", api_key=SANDBOX_API_KEY, api_secret=SANDBOX_API_SECRET)
+            else:
+                assert settings.livekit_url and settings.livekit_api_key and settings.livekit_api_secret
+                livekit = LiveKitAccess(settings.livekit_url, settings.livekit_api_key, settings.livekit_api_secret)
+        telephony = LiveKitTelephony(url=livekit.url, api_key=livekit.api_key, api_secret=livekit.api_secret)
+        owner = instance_id()
+        window = CallingWindow.from_strings(settings.call_window_start, settings.call_window_end, settings.call_weekdays)
+        retry = DEFAULT_RETRY_POLICY
+        dispatcher = Dispatcher(
+            db=db,
+            clock=clock,
+            telephony=telephony,
+            owner=owner,
+            config=DispatchConfig(
+                trunk_id=settings.sip_outbound_trunk_id,
+                agent_name=settings.agent_name,
+                calls_per_second=settings.calls_per_second,
+                max_concurrent=settings.max_concurrent_calls,
+                window=window,
+                retry=retry,
+                secret=settings.secret_key,
+                dialer_url=settings.base_url,
+                horizon_s=max(settings.dispatch_interval_s, 1.0),
+                ringing_timeout_s=settings.ringing_timeout_s,
+                max_call_duration_s=settings.max_call_duration_s,
+                lease_s=settings.dial_lease_s,
+            ),
+        )
+        agent_calls = AgentCallService(
+            db=db,
+            clock=clock,
+            config=AgentCallConfig(
+                window=window, voicemail_message=settings.voicemail_message, transfer_number=settings.transfer_number
+            ),
+        )
+        common = {"db": db, "clock": clock}
         return cls(
             settings=settings,
             db=db,
             clock=clock,
-            candidates=CandidateService(db=db, clock=clock, default_region=settings.default_region),
-            interviews=InterviewService(
-                db=db, clock=clock, default_region=settings.default_region, secret=settings.secret_key
+            livekit=livekit,
+            telephony=telephony,
+            candidates=CandidateService(**common, default_region=settings.default_region),
+            interviews=InterviewService(**common, default_region=settings.default_region, secret=settings.secret_key),
+            batches=BatchService(
+                **common,
+                trunk_id=settings.sip_outbound_trunk_id,
+                default_max_attempts=settings.max_attempts,
+                wake=dispatcher.wake,
             ),
+            calls=CallService(
+                **common,
+                trunk_id=settings.sip_outbound_trunk_id,
+                default_max_attempts=settings.max_attempts,
+                wake=dispatcher.wake,
+            ),
+            dnc=DoNotCallService(**common, default_region=settings.default_region),
+            agent_calls=agent_calls,
+            dispatcher=dispatcher,
+            livekit_events=LiveKitEventHandler(**common, retry=retry, telephony=telephony),
+            outbox=OutboxSender(
+                **common, url=settings.webhook_url, secret=settings.webhook_secret, build_report=agent_calls.report
+            ),
+            reconciler=Reconciler(
+                **common,
+                telephony=telephony,
+                retry=retry,
+                owner=owner,
+                lease_s=settings.dial_lease_s,
+                ringing_timeout_s=settings.ringing_timeout_s,
+                max_call_duration_s=settings.max_call_duration_s,
+            ),
+            owner=owner,
+        )
+
+    @property
+    def webhook_receiver(self) -> WebhookReceiver:
+        return WebhookReceiver(TokenVerifier(self.livekit.api_key, self.livekit.api_secret))
+
+    async def start_sandbox(self, *, webhook_url: str | None = None, **options: Any) -> None:
+        """`options` go to LiveKitSandbox (tests: ring_delay_s=0, auto_hangup=False, an injected clock)."""
+        from dialer.sandbox import LiveKitSandbox
+
+        self.sandbox = LiveKitSandbox(
+            api_key=self.livekit.api_key,
+            api_secret=self.livekit.api_secret,
+            webhook_url=webhook_url or f"{self.settings.base_url}/api/livekit/webhook",
+            seed_outbound_trunk_id=self.settings.sip_outbound_trunk_id,
+            **options,
+        )
+        url = await self.sandbox.start(self.settings.host, self.settings.sandbox_port)
+        self.livekit = LiveKitAccess(url=url, api_key=self.livekit.api_key, api_secret=self.livekit.api_secret)
+        self.telephony.url = url
+        banner = "=" * 78
+        log.warning(
+            "\n%s\n  LIVEKIT_URL is not set: using the built-in LiveKit SANDBOX at %s\n"
+            "  NO REAL PHONE CALL IS PLACED. Reserved test numbers choose each call's outcome (see README).\n%s",
+            banner, url, banner,
         )
 
     async def start(self) -> None:
-        """Start background work (the scheduler's clock, the sandbox). The schema must already be migrated."""
+        """Start background work: the sandbox (if no LIVEKIT_URL), the dispatcher and APScheduler's clock."""
+        if self.settings.uses_sandbox and not self.livekit.url:
+            await self.start_sandbox()
+        self.dispatcher.running = True
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(self._tick_dispatch, "interval", seconds=self.settings.dispatch_interval_s, id="dispatch")
+        scheduler.add_job(self.outbox.run_once, "interval", seconds=2, id="outbox", max_instances=1, coalesce=True)
+        scheduler.add_job(self.reconciler.run_once, "interval", seconds=15, id="reconcile", max_instances=1, coalesce=True)
+        scheduler.start()
+        self.scheduler = scheduler
+        self.dispatcher.wake()
+
+    async def _tick_dispatch(self) -> None:
+        """APScheduler is only the clock: each tick wakes the dispatcher, which holds no state of its own."""
+        self.dispatcher.wake()
 
     def health_details(self) -> dict[str, object]:
-        return {"livekit": "sandbox" if self.settings.uses_sandbox else "livekit"}
+        return {"livekit": "sandbox" if self.settings.uses_sandbox else "livekit", "instance": self.owner}
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        await self.dispatcher.stop()
+        await self.outbox.close()
+        await self.telephony.close()
+        if self.sandbox is not None:
+            await self.sandbox.stop()
+            self.sandbox = None
         await self.db.dispose()

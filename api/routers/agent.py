@@ -1,0 +1,71 @@
+"""The agent's API: each route opens one call to the credential issued for it (in the dispatch metadata)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, status
+
+from api.auth import unauthorized
+from api.deps import Credentials, RuntimeDep
+from api.schemas.agent import CallbackIn, DoNotCallRequestIn, EndIn, FieldAnswerIn, TranscriptIn
+from dialer import credentials
+from dialer.services.agent_calls import Turn
+from dialer.telephony.base import TelephonyUnavailable
+
+router = APIRouter(prefix="/api/agent", tags=["agent"])
+log = logging.getLogger("dialer.api.agent")
+
+
+async def call_scope(call_id: str, runtime: RuntimeDep, creds: Credentials) -> str:
+    if creds is None:
+        raise unauthorized("send the call's credential: Authorization: Bearer <token from the dispatch metadata>")
+    try:
+        scope = credentials.verify(creds.credentials, secret=runtime.settings.secret_key, now=runtime.clock.now())
+    except credentials.InvalidCredential as exc:
+        raise unauthorized(f"credential rejected: {exc}") from None
+    if scope.kind != "call" or scope.subject != call_id:
+        raise unauthorized("this credential is for another call")
+    return call_id
+
+
+CallId = Annotated[str, Depends(call_scope)]
+
+
+@router.get("/calls/{call_id}/context")
+async def context(call_id: CallId, runtime: RuntimeDep) -> dict[str, Any]:
+    return await runtime.agent_calls.context(call_id)
+
+
+@router.post("/calls/{call_id}/fields")
+async def record_field(call_id: CallId, body: FieldAnswerIn, runtime: RuntimeDep) -> dict[str, Any]:
+    return await runtime.agent_calls.record_field(
+        call_id, name=body.name, value=body.value, status=body.status, source_text=body.source_text
+    )
+
+
+@router.post("/calls/{call_id}/transcript", status_code=status.HTTP_204_NO_CONTENT)
+async def transcript(call_id: CallId, body: TranscriptIn, runtime: RuntimeDep) -> None:
+    turns = [Turn(role="callee" if t.role in ("callee", "user") else "agent", text=t.text, at=t.at) for t in body.turns]
+    await runtime.agent_calls.add_transcript(call_id, turns)
+
+
+@router.post("/calls/{call_id}/do-not-call", status_code=status.HTTP_204_NO_CONTENT)
+async def do_not_call(call_id: CallId, body: DoNotCallRequestIn, runtime: RuntimeDep) -> None:
+    await runtime.agent_calls.do_not_call(call_id, body.reason)
+
+
+@router.post("/calls/{call_id}/callback")
+async def callback(call_id: CallId, body: CallbackIn, runtime: RuntimeDep) -> dict[str, Any]:
+    return await runtime.agent_calls.callback(call_id, body.at_local)
+
+
+@router.post("/calls/{call_id}/end", status_code=status.HTTP_204_NO_CONTENT)
+async def end(call_id: CallId, body: EndIn, runtime: RuntimeDep) -> None:
+    room = await runtime.agent_calls.end(call_id, outcome=body.outcome, reason=body.reason)
+    if room:
+        try:
+            await runtime.telephony.end_room(room)
+        except TelephonyUnavailable as exc:
+            log.warning("call %s: could not close its room: %s", call_id, exc.detail)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+
+from api.deps import ApiKey, RuntimeDep
+from api.schemas.calls import BatchIn, BatchOut
+from dialer.services.batches import BatchInput
+
+router = APIRouter(prefix="/api/batches", tags=["batches"], dependencies=[ApiKey])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_batch(
+    body: BatchIn,
+    runtime: RuntimeDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> BatchOut:
+    """Same `Idempotency-Key` and body: the same batch again (header `Idempotent-Replayed: true`); other body: 409."""
+    view, created = await runtime.batches.create(BatchInput(**body.model_dump()), idempotency_key=idempotency_key)
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return BatchOut.of(view)
+
+
+@router.get("")
+async def list_batches(runtime: RuntimeDep) -> dict[str, list[BatchOut]]:
+    return {"items": [BatchOut.of(v) for v in await runtime.batches.list()]}
+
+
+@router.get("/{batch_id}")
+async def get_batch(batch_id: str, runtime: RuntimeDep) -> BatchOut:
+    return BatchOut.of(await runtime.batches.get(batch_id))
+
+
+@router.post("/{batch_id}/pause")
+async def pause_batch(batch_id: str, runtime: RuntimeDep) -> BatchOut:
+    return BatchOut.of(await runtime.batches.set_status(batch_id, "paused"))
+
+
+@router.post("/{batch_id}/resume")
+async def resume_batch(batch_id: str, runtime: RuntimeDep) -> BatchOut:
+    return BatchOut.of(await runtime.batches.resume(batch_id))
+
+
+@router.post("/{batch_id}/cancel")
+async def cancel_batch(batch_id: str, runtime: RuntimeDep) -> BatchOut:
+    return BatchOut.of(await runtime.batches.set_status(batch_id, "cancelled"))

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, HTTPException, Request
+
+from api.deps import RuntimeDep
+
+router = APIRouter(tags=["livekit"])
+log = logging.getLogger("dialer.api.livekit")
+
+
+@router.post("/api/livekit/webhook")
+async def livekit_webhook(request: Request, runtime: RuntimeDep) -> dict[str, str]:
+    """LiveKit's signed webhooks (JWT in Authorization, sha256 of the body): unsigned or tampered → 401."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    auth = request.headers.get("Authorization", "")
+    try:
+        event = runtime.webhook_receiver.receive(body, auth)
+    except Exception:
+        raise HTTPException(status_code=401, detail="webhook signature is missing or does not match") from None
+    result = await runtime.livekit_events.handle(event)
+    return {"result": result}

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from api.schemas.base import Request, Response
+from dialer.services.batches import BatchView
+from dialer.services.calls import CallDetail
+
+
+class BatchIn(Request):
+    candidate_ids: list[str] = Field(min_length=1, max_length=10_000, description="the dialer's candidate ids")
+    name: str | None = Field(default=None, max_length=200)
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    max_attempts: int | None = Field(default=None, ge=1, le=10)
+    fields: list[str] | None = Field(default=None, description="fields to ask; default: each candidate's missing fields")
+
+
+class BatchOut(Response):
+    id: str
+    name: str | None
+    status: str
+    counts: dict[str, int]
+    not_before: datetime | None
+    not_after: datetime | None
+    max_attempts: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, view: BatchView) -> BatchOut:
+        b = view.batch
+        return cls(
+            id=b.id,
+            name=b.name,
+            status=view.status,
+            counts=view.counts,
+            not_before=b.not_before,
+            not_after=b.not_after,
+            max_attempts=b.max_attempts,
+            created_at=b.created_at,
+        )
+
+
+class CallIn(Request):
+    candidate_id: str
+
+
+class AttemptOut(Response):
+    number: int
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    outcome: str | None
+    sip_status_code: int | None
+    duration_s: float | None
+
+
+class DecisionOut(Response):
+    at: datetime
+    code: str
+    reason: str
+
+
+class CollectedOut(Response):
+    name: str
+    value: str | None
+    status: str
+    at: datetime
+
+
+class CallOut(Response):
+    id: str
+    batch_id: str | None
+    candidate_id: str
+    state: str
+    next_attempt_at: datetime | None
+    room_name: str | None
+    attempts_made: int
+    max_attempts: int
+    last_outcome: str | None
+    fields_to_ask: list[str]
+    attempts: list[AttemptOut]
+    decisions: list[DecisionOut]
+    collected_fields: list[CollectedOut]
+
+    @classmethod
+    def of(cls, detail: CallDetail) -> CallOut:
+        c = detail.call
+        return cls(
+            id=c.id,
+            batch_id=c.batch_id,
+            candidate_id=c.candidate_id,
+            state=c.state,
+            next_attempt_at=c.next_attempt_at,
+            room_name=c.room_name,
+            attempts_made=c.attempts_made,
+            max_attempts=c.max_attempts,
+            last_outcome=c.last_outcome,
+            fields_to_ask=c.fields_to_ask,
+            attempts=[AttemptOut.model_validate(a) for a in detail.attempts],
+            decisions=[DecisionOut.model_validate(d) for d in detail.decisions],
+            collected_fields=[CollectedOut.model_validate(f) for f in detail.collected],
+        )
+
+
+class CallList(Response):
+    items: list[CallOut]
+    next_after: str | None = Field(default=None, description="pass as ?after= for the next page")
+
+
+class DoNotCallIn(Request):
+    phone: str = Field(min_length=1, max_length=40)
+    reason: str = Field(default="", max_length=200)

@@ -1,0 +1,20 @@
+"""Built-in LiveKit-compatible sandbox: same wire protocol, no real calls (see ``server.LiveKitSandbox``)."""
+
+from .calls import SandboxCall
+from .faults import Fault
+from .numbers import SandboxOutcome, mask_number, outcome_for
+from .server import DEFAULT_OUTBOUND_TRUNK_ID, LiveKitSandbox
+from .twirp import RecordedRequest
+from .webhooks import WebhookDelivery
+
+__all__ = [
+    "DEFAULT_OUTBOUND_TRUNK_ID",
+    "Fault",
+    "LiveKitSandbox",
+    "RecordedRequest",
+    "SandboxCall",
+    "SandboxOutcome",
+    "WebhookDelivery",
+    "mask_number",
+    "outcome_for",
+]

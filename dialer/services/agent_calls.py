@@ -1,0 +1,194 @@
+"""What the voice agent may do on one call, through the API with that call's credential, and nothing more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.clock import Clock
+from dialer.engine import events
+from dialer.engine.results import add_decision
+from dialer.errors import Conflict, NotFound, Problem, InvalidInput
+from dialer.fields import AnswerStatus, FieldValueError, missing_fields, normalize, spec_for
+from dialer.policy import CallingWindow, NoTimeZoneError, callee_zones
+from dialer.services.dnc import add_number
+from dialer.store.db import Database
+from dialer.store.models import Attempt, Call, Candidate, CollectedField, TranscriptTurn
+
+OPEN_FOR_AGENT = ("dialing", "in_call", "scheduled")  # scheduled: the last turns may land just after a hang-up
+
+
+@dataclass(frozen=True)
+class AgentCallConfig:
+    window: CallingWindow
+    voicemail_message: str
+    transfer_number: str | None
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str
+    text: str
+    at: datetime
+
+
+def _zone(candidate: Candidate) -> ZoneInfo:
+    try:
+        return callee_zones(candidate.phone, candidate.timezone)[0]
+    except NoTimeZoneError:
+        return ZoneInfo("UTC")
+
+
+def _field_spec_json(name: str) -> dict[str, Any]:
+    spec = spec_for(name)
+    return {"name": spec.name, "label": spec.label, "type": spec.type.value, "choices": list(spec.choices), "question": spec.question}
+
+
+class AgentCallService:
+    def __init__(self, *, db: Database, clock: Clock, config: AgentCallConfig) -> None:
+        self._db = db
+        self._clock = clock
+        self._config = config
+
+    async def _load(self, session: AsyncSession, call_id: str, *, lock: bool = False) -> tuple[Call, Candidate]:
+        call = await session.get(Call, call_id, with_for_update=lock)
+        if call is None:
+            raise NotFound(f"call {call_id} not found")
+        candidate = await session.get(Candidate, call.candidate_id, with_for_update=lock)
+        assert candidate is not None
+        return call, candidate
+
+    async def context(self, call_id: str) -> dict[str, Any]:
+        async with self._db.transaction() as session:
+            call, candidate = await self._load(session, call_id)
+        still_missing = missing_fields(call.fields_to_ask, candidate.fields)
+        transfer = self._config.transfer_number
+        return {
+            "call_id": call.id,
+            "candidate": {"id": candidate.id, "name": candidate.name, "timezone": _zone(candidate).key},
+            "fields": [_field_spec_json(name) for name in still_missing],
+            "voicemail_message": self._config.voicemail_message,
+            "transfer_to": f"tel:{transfer}" if transfer else None,
+        }
+
+    async def record_field(
+        self, call_id: str, *, name: str, value: str | None, status: AnswerStatus, source_text: str
+    ) -> dict[str, Any]:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            call, candidate = await self._load(session, call_id, lock=True)
+            if name not in call.fields_to_ask:
+                raise Conflict(f"{name} is not one of the fields this call asks for ({', '.join(call.fields_to_ask)})")
+            normalized: str | None = None
+            if status is AnswerStatus.ANSWERED:
+                if value is None or not value.strip():
+                    raise InvalidInput([Problem(("value",), "an answered field needs a value")])
+                try:
+                    normalized = normalize(spec_for(name), value, today=now.astimezone(_zone(candidate)).date())
+                except FieldValueError as exc:
+                    raise InvalidInput([Problem(("value",), exc.message)]) from None
+                candidate.fields = {**candidate.fields, name: normalized}
+                candidate.updated_at = now
+            session.add(
+                CollectedField(
+                    call_id=call.id,
+                    attempt_id=call.current_attempt_id,
+                    name=name,
+                    value=normalized,
+                    status=status.value,
+                    source_text=source_text[:2000],
+                    at=now,
+                )
+            )
+            events.field_collected(session, call, name=name, value=normalized, status=status.value, at=now)
+            remaining = missing_fields(candidate.required_fields, candidate.fields)
+        return {"name": name, "value": normalized, "status": status.value, "missing_fields": remaining}
+
+    async def add_transcript(self, call_id: str, turns: list[Turn]) -> None:
+        async with self._db.transaction() as session:
+            call, _ = await self._load(session, call_id)
+            for turn in turns:
+                session.add(
+                    TranscriptTurn(call_id=call.id, attempt_id=call.current_attempt_id, role=turn.role, text=turn.text[:5000], at=turn.at)
+                )
+
+    async def do_not_call(self, call_id: str, reason: str) -> None:
+        """The callee asked never to be called again: on the list at once, and this call is not retried."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            call, candidate = await self._load(session, call_id, lock=True)
+            await add_number(session, candidate.phone, reason or "asked on the call", self._clock)
+            call.max_attempts = call.attempts_made  # nothing left to retry
+            call.callback_at = None
+            add_decision(session, call.id, now, "do_not_call", "the candidate asked not to be called again")
+
+    async def callback(self, call_id: str, at_local: datetime) -> dict[str, Any]:
+        """Wall time in the candidate's zone; it must fall inside the calling window and in the next 30 days."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            call, candidate = await self._load(session, call_id, lock=True)
+            zone = _zone(candidate)
+            when = at_local.replace(tzinfo=zone) if at_local.tzinfo is None else at_local
+            if not self._config.window.is_open(when, [zone]):
+                raise InvalidInput(
+                    [Problem(("at_local",), f"that is outside calling hours ({self._config.window.describe()} local); suggest another time")]
+                )
+            if when <= now or when > now + timedelta(days=30):
+                raise InvalidInput([Problem(("at_local",), "pick a time in the future, within the next 30 days")])
+            call.callback_at = when
+            call.max_attempts = max(call.max_attempts, call.attempts_made + 1)
+            add_decision(session, call.id, now, "callback_requested", f"call back at {when.isoformat()} ({zone.key})")
+        return {"scheduled_at": when.astimezone(ZoneInfo("UTC")).isoformat(), "local": when.isoformat()}
+
+    async def end(self, call_id: str, *, outcome: str, reason: str) -> str | None:
+        """Records how the conversation ended (answered or voicemail); returns the room to close."""
+        if outcome not in ("answered", "voicemail"):
+            raise InvalidInput([Problem(("outcome",), "outcome must be answered or voicemail")])
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            call, _ = await self._load(session, call_id, lock=True)
+            if call.current_attempt_id is None:
+                raise Conflict("this call has no attempt in progress")
+            attempt = await session.get(Attempt, call.current_attempt_id, with_for_update=True)
+            assert attempt is not None
+            if attempt.ended_at is None:
+                attempt.outcome = outcome
+            add_decision(session, call.id, now, f"agent_{outcome}", reason[:300] or f"the agent ended the call ({outcome})")
+            return call.room_name
+
+    async def report(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The post-call report for the recruiter's CRM: outcome, duration, fields collected, transcript."""
+        async with self._db.transaction() as session:
+            call, candidate = await self._load(session, payload["call_id"])
+            attempt = await session.get(Attempt, payload["attempt_id"])
+            assert attempt is not None
+            fields = list(
+                await session.scalars(
+                    select(CollectedField).where(CollectedField.attempt_id == attempt.id).order_by(CollectedField.id)
+                )
+            )
+            turns = list(
+                await session.scalars(
+                    select(TranscriptTurn).where(TranscriptTurn.attempt_id == attempt.id).order_by(TranscriptTurn.at, TranscriptTurn.id)
+                )
+            )
+        return {
+            "call_id": call.id,
+            "batch_id": call.batch_id,
+            "candidate": {"id": candidate.id, "external_id": candidate.external_id, "name": candidate.name},
+            "attempt": attempt.number,
+            "outcome": attempt.outcome,
+            "answered_at": attempt.answered_at.isoformat() if attempt.answered_at else None,
+            "ended_at": attempt.ended_at.isoformat() if attempt.ended_at else None,
+            "duration_s": attempt.duration_s,
+            "fields_collected": [
+                {"name": f.name, "value": f.value, "status": f.status, "source_text": f.source_text} for f in fields
+            ],
+            "missing_fields": missing_fields(candidate.required_fields, candidate.fields),
+            "transcript": [{"role": t.role, "text": t.text, "at": t.at.isoformat()} for t in turns],
+        }

@@ -1,0 +1,261 @@
+"""Call batches: create (idempotently), follow, pause, resume, cancel."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from dialer.clock import Clock
+from dialer.errors import Conflict, NotFound, ProblemList
+from dialer.fields import missing_fields
+from dialer.store.db import Database
+from dialer.store.ids import new_id
+from dialer.store.models import Batch, Call, Candidate, Decision
+
+MAX_BATCH = 10_000
+CALL_STATES = ("scheduled", "dialing", "in_call", "completed", "failed", "cancelled")
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class BatchInput:
+    candidate_ids: list[str]
+    name: str | None = None
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    max_attempts: int | None = None
+    fields: list[str] | None = None
+
+    def fingerprint(self) -> str:
+        body = {
+            "candidate_ids": self.candidate_ids,
+            "name": self.name,
+            "not_before": self.not_before.isoformat() if self.not_before else None,
+            "not_after": self.not_after.isoformat() if self.not_after else None,
+            "max_attempts": self.max_attempts,
+            "fields": self.fields,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BatchView:
+    batch: Batch
+    counts: dict[str, int]
+
+    @property
+    def status(self) -> str:
+        """`completed` once every call has reached a final state; otherwise the stored status."""
+        if self.batch.status == "active" and sum(self.counts.values()) > 0:
+            if all(self.counts[state] == 0 for state in ("scheduled", "dialing", "in_call")):
+                return "completed"
+        return self.batch.status
+
+
+class BatchService:
+    def __init__(
+        self, *, db: Database, clock: Clock, trunk_id: str, default_max_attempts: int, wake: Callable[[], None]
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._trunk_id = trunk_id
+        self._default_max_attempts = default_max_attempts
+        self._wake = wake
+
+    async def create(self, item: BatchInput, *, idempotency_key: str | None = None) -> tuple[BatchView, bool]:
+        """Returns (batch, created). Same key + same body: the first batch again; same key, other body: 409."""
+        self._validate(item)
+        fingerprint = item.fingerprint()
+        if idempotency_key:
+            replay = await self._replay(idempotency_key, fingerprint)
+            if replay is not None:
+                return replay, False
+        try:
+            batch_id = await self._insert(item, idempotency_key, fingerprint)
+        except IntegrityError:
+            if idempotency_key:  # a concurrent request with the same key won the race
+                replay = await self._replay(idempotency_key, fingerprint)
+                if replay is not None:
+                    return replay, False
+            raise
+        self._wake()
+        return await self.get(batch_id), True
+
+    def _validate(self, item: BatchInput) -> None:
+        problems = ProblemList()
+        if not item.candidate_ids:
+            problems.add(("candidate_ids",), "give at least one candidate id")
+        if len(item.candidate_ids) > MAX_BATCH:
+            problems.add(("candidate_ids",), f"at most {MAX_BATCH} candidates per batch (got {len(item.candidate_ids)})")
+        seen: set[str] = set()
+        for index, cid in enumerate(item.candidate_ids):
+            if cid in seen:
+                problems.add(("candidate_ids", index), f"candidate {cid} is listed twice")
+            seen.add(cid)
+        for name, value in (("not_before", item.not_before), ("not_after", item.not_after)):
+            if value is not None and value.tzinfo is None:
+                problems.add((name,), f"{name} needs a time zone offset, e.g. 2026-12-01T15:00:00Z")
+        if item.not_before and item.not_after and item.not_before.tzinfo and item.not_after.tzinfo:
+            if item.not_after <= item.not_before:
+                problems.add(("not_after",), "not_after must be later than not_before")
+        if item.max_attempts is not None and not 1 <= item.max_attempts <= 10:
+            problems.add(("max_attempts",), "max_attempts must be between 1 and 10")
+        if item.fields is not None and not item.fields:
+            problems.add(("fields",), "fields, when given, must name at least one field (omit it to ask what is missing)")
+        problems.raise_if_any()
+
+    async def _replay(self, key: str, fingerprint: str) -> BatchView | None:
+        async with self._db.transaction() as session:
+            batch = await session.scalar(select(Batch).where(Batch.idempotency_key == key))
+        if batch is None:
+            return None
+        if batch.request_hash != fingerprint:
+            raise Conflict("this Idempotency-Key was already used with a different request body; use a new key")
+        return await self.get(batch.id)
+
+    async def _insert(self, item: BatchInput, key: str | None, fingerprint: str) -> str:
+        now = self._clock.now()
+        batch_id = new_id("bat")
+        async with self._db.transaction() as session:
+            candidates: dict[str, Candidate] = {}
+            for start in range(0, len(item.candidate_ids), _IN_CHUNK):
+                chunk = item.candidate_ids[start : start + _IN_CHUNK]
+                candidates.update({c.id: c for c in await session.scalars(select(Candidate).where(Candidate.id.in_(chunk)))})
+            problems = ProblemList()
+            for index, cid in enumerate(item.candidate_ids):
+                if cid not in candidates:
+                    problems.add(("candidate_ids", index), f"unknown candidate {cid}; create it first")
+            problems.raise_if_any()
+            max_attempts = item.max_attempts or self._default_max_attempts
+            session.add(
+                Batch(
+                    id=batch_id,
+                    name=item.name,
+                    status="active",
+                    not_before=item.not_before,
+                    not_after=item.not_after,
+                    max_attempts=max_attempts,
+                    fields=item.fields,
+                    idempotency_key=key,
+                    request_hash=fingerprint,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            await session.flush()
+            first_at = max(now, item.not_before) if item.not_before else now
+            rows = []
+            for cid in item.candidate_ids:
+                candidate = candidates[cid]
+                rows.append(
+                    new_call_row(
+                        candidate=candidate,
+                        trunk_id=self._trunk_id,
+                        now=now,
+                        first_at=first_at,
+                        max_attempts=max_attempts,
+                        fields=item.fields,
+                        batch_id=batch_id,
+                        not_before=item.not_before,
+                        not_after=item.not_after,
+                    )
+                )
+            await session.execute(Call.__table__.insert(), rows)
+        return batch_id
+
+    async def get(self, batch_id: str) -> BatchView:
+        async with self._db.transaction() as session:
+            batch = await session.get(Batch, batch_id)
+            if batch is None:
+                raise NotFound(f"batch {batch_id} not found")
+            result = await session.execute(
+                select(Call.state, func.count()).where(Call.batch_id == batch_id).group_by(Call.state)
+            )
+            counts = dict.fromkeys(CALL_STATES, 0)
+            counts.update({state: int(n) for state, n in result.all()})
+        return BatchView(batch=batch, counts=counts)
+
+    async def list(self, *, limit: int = 100) -> list[BatchView]:
+        async with self._db.transaction() as session:
+            ids = list(await session.scalars(select(Batch.id).order_by(Batch.created_at.desc(), Batch.id).limit(limit)))
+        return [await self.get(batch_id) for batch_id in ids]
+
+    async def set_status(self, batch_id: str, status: str) -> BatchView:
+        """pause / resume (active) / cancel. Cancelling is final; cancelled calls never dial again."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            batch = await session.get(Batch, batch_id)
+            if batch is None:
+                raise NotFound(f"batch {batch_id} not found")
+            if batch.status == "cancelled" and status != "cancelled":
+                raise Conflict("the batch was cancelled; create a new batch to call these candidates again")
+            batch.status = status
+            batch.updated_at = now
+            if status == "cancelled":
+                ids = list(
+                    await session.scalars(select(Call.id).where(Call.batch_id == batch_id, Call.state == "scheduled"))
+                )
+                await session.execute(
+                    update(Call)
+                    .where(Call.batch_id == batch_id, Call.state == "scheduled")
+                    .values(state="cancelled", next_attempt_at=None, updated_at=now)
+                )
+                if ids:
+                    await session.execute(
+                        Decision.__table__.insert(),
+                        [{"call_id": cid, "at": now, "code": "batch_cancelled", "reason": "the batch was cancelled"} for cid in ids],
+                    )
+        if status == "active":
+            self._wake()
+        return await self.get(batch_id)
+
+    async def resume(self, batch_id: str) -> BatchView:
+        """Calls parked while paused become due now (the calling rules still apply when they are dialled)."""
+        view = await self.set_status(batch_id, "active")
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(Call)
+                .where(Call.batch_id == batch_id, Call.state == "scheduled", Call.next_attempt_at.is_(None))
+                .values(next_attempt_at=self._clock.now(), updated_at=self._clock.now())
+            )
+        self._wake()
+        return view
+
+
+def new_call_row(
+    *,
+    candidate: Candidate,
+    trunk_id: str,
+    now: datetime,
+    first_at: datetime,
+    max_attempts: int,
+    fields: list[str] | None,
+    batch_id: str | None,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+    source: str = "batch",
+) -> dict[str, Any]:
+    """A new call row. The fields to ask are fixed now: the batch's list, else what the candidate is missing."""
+    return {
+        "id": new_id("call"),
+        "batch_id": batch_id,
+        "candidate_id": candidate.id,
+        "trunk_id": trunk_id,
+        "state": "scheduled",
+        "fields_to_ask": list(fields) if fields else missing_fields(candidate.required_fields, candidate.fields),
+        "max_attempts": max_attempts,
+        "attempts_made": 0,
+        "next_attempt_at": first_at,
+        "not_before": not_before,
+        "not_after": not_after,
+        "source": source,
+        "created_at": now,
+        "updated_at": now,
+    }

@@ -1,0 +1,119 @@
+"""Calls: one call now (the recruiter's "Call candidate" button), listing, and one call with its whole history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.clock import Clock
+from dialer.errors import Conflict, InvalidInput, NotFound, Problem
+from dialer.services.batches import CALL_STATES, new_call_row
+from dialer.store.db import Database
+from dialer.store.models import Attempt, Call, Candidate, CollectedField, Decision
+
+OPEN_STATES = ("scheduled", "dialing", "in_call")
+
+
+@dataclass(frozen=True)
+class CallDetail:
+    call: Call
+    attempts: list[Attempt]
+    decisions: list[Decision]
+    collected: list[CollectedField]
+
+
+class CallService:
+    def __init__(
+        self, *, db: Database, clock: Clock, trunk_id: str, default_max_attempts: int, wake: Callable[[], None]
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._trunk_id = trunk_id
+        self._max_attempts = default_max_attempts
+        self._wake = wake
+
+    async def call_now(self, candidate_id: str) -> Call:
+        """Due at once, but still subject to every calling rule (window, do-not-call, nothing missing)."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            candidate = await session.get(Candidate, candidate_id)
+            if candidate is None:
+                raise NotFound(f"candidate {candidate_id} not found")
+            open_call = await session.scalar(
+                select(Call.id).where(Call.candidate_id == candidate_id, Call.state.in_(OPEN_STATES)).limit(1)
+            )
+            if open_call is not None:
+                raise Conflict(f"candidate {candidate_id} already has an open call ({open_call}); follow or cancel it")
+            row = new_call_row(
+                candidate=candidate,
+                trunk_id=self._trunk_id,
+                now=now,
+                first_at=now,
+                max_attempts=self._max_attempts,
+                fields=None,
+                batch_id=None,
+                source="api",
+            )
+            await session.execute(Call.__table__.insert(), [row])
+        self._wake()
+        return await self._get_call(row["id"])
+
+    async def _get_call(self, call_id: str) -> Call:
+        async with self._db.transaction() as session:
+            call = await session.get(Call, call_id)
+        if call is None:
+            raise NotFound(f"call {call_id} not found")
+        return call
+
+    async def list(
+        self,
+        *,
+        batch_id: str | None = None,
+        candidate_id: str | None = None,
+        state: str | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[CallDetail]:
+        if state is not None and state not in CALL_STATES:
+            raise InvalidInput([Problem(("state",), f"unknown state {state!r}; use one of {', '.join(CALL_STATES)}")])
+        query = select(Call).order_by(Call.id).limit(limit)
+        if batch_id:
+            query = query.where(Call.batch_id == batch_id)
+        if candidate_id:
+            query = query.where(Call.candidate_id == candidate_id)
+        if state:
+            query = query.where(Call.state == state)
+        if after:
+            query = query.where(Call.id > after)
+        async with self._db.transaction() as session:
+            calls = list(await session.scalars(query))
+            return await self._details(session, calls)
+
+    async def get(self, call_id: str) -> CallDetail:
+        async with self._db.transaction() as session:
+            call = await session.get(Call, call_id)
+            if call is None:
+                raise NotFound(f"call {call_id} not found")
+            return (await self._details(session, [call]))[0]
+
+    async def _details(self, session: AsyncSession, calls: list[Call]) -> list[CallDetail]:
+        ids = [c.id for c in calls]
+        if not ids:
+            return []
+        attempts = list(await session.scalars(select(Attempt).where(Attempt.call_id.in_(ids)).order_by(Attempt.number)))
+        decisions = list(await session.scalars(select(Decision).where(Decision.call_id.in_(ids)).order_by(Decision.id)))
+        collected = list(
+            await session.scalars(select(CollectedField).where(CollectedField.call_id.in_(ids)).order_by(CollectedField.id))
+        )
+        return [
+            CallDetail(
+                call=c,
+                attempts=[a for a in attempts if a.call_id == c.id],
+                decisions=[d for d in decisions if d.call_id == c.id],
+                collected=[f for f in collected if f.call_id == c.id],
+            )
+            for c in calls
+        ]

@@ -1,0 +1,51 @@
+"""The do-not-call list: numbers (E.164) that are never dialled again, whichever batch they come from."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.clock import Clock
+from dialer.errors import NotFound, ProblemList
+from dialer.phones import InvalidPhoneNumber, normalize_phone
+from dialer.store.db import Database
+from dialer.store.models import DoNotCall
+
+
+async def add_number(session: AsyncSession, phone: str, reason: str, clock: Clock) -> None:
+    """Idempotent; used inside other transactions too (e.g. the callee asks on the phone)."""
+    if await session.get(DoNotCall, phone) is None:
+        session.add(DoNotCall(phone=phone, reason=reason[:200], created_at=clock.now()))
+
+
+class DoNotCallService:
+    def __init__(self, *, db: Database, clock: Clock, default_region: str) -> None:
+        self._db = db
+        self._clock = clock
+        self._region = default_region
+
+    def _normalize(self, raw: str) -> str:
+        problems = ProblemList()
+        try:
+            return normalize_phone(raw, default_region=self._region)
+        except InvalidPhoneNumber as exc:
+            problems.add(("phone",), str(exc))
+        problems.raise_if_any()
+        raise AssertionError("unreachable")
+
+    async def add(self, raw_phone: str, reason: str = "") -> str:
+        phone = self._normalize(raw_phone)
+        async with self._db.transaction() as session:
+            await add_number(session, phone, reason, self._clock)
+        return phone
+
+    async def remove(self, raw_phone: str) -> None:
+        phone = self._normalize(raw_phone)
+        async with self._db.transaction() as session:
+            result = await session.execute(delete(DoNotCall).where(DoNotCall.phone == phone))
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise NotFound("that number is not on the do-not-call list")
+
+    async def contains(self, phone: str) -> bool:
+        async with self._db.transaction() as session:
+            return await session.scalar(select(DoNotCall.phone).where(DoNotCall.phone == phone)) is not None

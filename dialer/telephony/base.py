@@ -1,0 +1,72 @@
+"""What the dialer needs from a telephony provider, and how a failed dial is described."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from dialer.policy import Outcome
+
+
+@dataclass(frozen=True)
+class DialRequest:
+    call_id: str
+    attempt_id: str
+    room_name: str
+    phone_e164: str
+    trunk_id: str
+    agent_name: str
+    agent_metadata: str  # JSON for the agent dispatch: mode, ids and the call-scoped credential
+    participant_identity: str
+    participant_name: str
+    participant_attributes: dict[str, str] = field(default_factory=dict)  # mode and ids only: visible to the room
+    ringing_timeout_s: int = 30
+    max_call_duration_s: int = 600
+
+
+@dataclass(frozen=True)
+class DialResult:
+    """The callee answered: the SIP participant is in the room."""
+
+    participant_identity: str
+    sip_call_id: str = ""
+
+
+class DialFailed(Exception):
+    """The call was placed and did not connect: busy, no answer, declined, invalid number, carrier failure."""
+
+    def __init__(self, outcome: Outcome, *, sip_status_code: int | None, detail: str) -> None:
+        super().__init__(detail)
+        self.outcome = outcome
+        self.sip_status_code = sip_status_code
+        self.detail = detail
+
+
+class TelephonyUnavailable(Exception):
+    """LiveKit could not be asked, or did not answer in time.
+
+    `maybe_placed` is True when the SIP request may have left (e.g. a time-out after sending it): the attempt must be
+    reconciled against LiveKit, never blindly re-dialled.
+    """
+
+    def __init__(self, detail: str, *, maybe_placed: bool) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.maybe_placed = maybe_placed
+
+
+@dataclass(frozen=True)
+class RoomState:
+    exists: bool
+    callee_present: bool = False
+    callee_call_status: str | None = None  # LiveKit's sip.callStatus: dialing | ringing | active | hangup
+
+
+class Telephony(Protocol):
+    async def dial(self, request: DialRequest) -> DialResult: ...
+
+    async def room_state(self, room_name: str, callee_identity: str) -> RoomState: ...
+
+    async def end_room(self, room_name: str) -> None: ...
+
+    async def close(self) -> None: ...

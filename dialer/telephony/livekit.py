@@ -1,0 +1,124 @@
+"""The production telephony adapter: LiveKit rooms, agent dispatch and SIP outbound, through `livekit-api`.
+
+Order per dial: room (timeouts set), explicit agent dispatch (so the agent is there when the callee answers), then
+`CreateSIPParticipant` with `wait_until_answered` so the SIP final response comes back as `SipCallError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+from google.protobuf.duration_pb2 import Duration
+from livekit import api
+from livekit.api.twirp_client import ServerError, SipCallError
+
+from dialer.telephony.base import DialFailed, DialRequest, DialResult, RoomState, TelephonyUnavailable
+from dialer.telephony.sip_outcomes import outcome_for_sip_status
+
+log = logging.getLogger("dialer.telephony")
+
+_ROOM_EMPTY_TIMEOUT_S = 60
+_ROOM_DEPARTURE_TIMEOUT_S = 10
+
+
+class LiveKitTelephony:
+    def __init__(self, *, url: str, api_key: str, api_secret: str, request_timeout_s: float = 10.0) -> None:
+        self.url = url
+        self._key = api_key
+        self._secret = api_secret
+        self._timeout = request_timeout_s
+        self._client: api.LiveKitAPI | None = None
+
+    def _api(self) -> api.LiveKitAPI:
+        # Created lazily inside the running loop (aiohttp sessions are bound to one).
+        if self._client is None:
+            self._client = api.LiveKitAPI(
+                self.url,
+                self._key,
+                self._secret,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                failover=False,  # one region: a retry elsewhere could ring the callee twice
+            )
+        return self._client
+
+    async def dial(self, request: DialRequest) -> DialResult:
+        lk = self._api()
+        try:
+            await lk.room.create_room(
+                api.CreateRoomRequest(
+                    name=request.room_name,
+                    empty_timeout=_ROOM_EMPTY_TIMEOUT_S,
+                    departure_timeout=_ROOM_DEPARTURE_TIMEOUT_S,
+                    max_participants=4,
+                )
+            )
+            await lk.agent_dispatch.create_dispatch(
+                api.CreateAgentDispatchRequest(
+                    agent_name=request.agent_name, room=request.room_name, metadata=request.agent_metadata
+                )
+            )
+        except (ServerError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            # Nothing has rung yet: the SIP request has not been sent.
+            raise TelephonyUnavailable(f"preparing the room failed: {_describe(exc)}", maybe_placed=False) from None
+
+        sip_request = api.CreateSIPParticipantRequest(
+            sip_trunk_id=request.trunk_id,
+            sip_call_to=request.phone_e164,
+            room_name=request.room_name,
+            participant_identity=request.participant_identity,
+            participant_name=request.participant_name,
+            participant_attributes=request.participant_attributes,
+            wait_until_answered=True,
+            ringing_timeout=Duration(seconds=request.ringing_timeout_s),
+            max_call_duration=Duration(seconds=request.max_call_duration_s),
+            krisp_enabled=True,
+        )
+        try:
+            info = await lk.sip.create_sip_participant(sip_request, timeout=request.ringing_timeout_s + self._timeout)
+        except SipCallError as exc:
+            code = exc.sip_status_code
+            raise DialFailed(outcome_for_sip_status(code), sip_status_code=code, detail=str(exc.sip_status or exc.message)) from None
+        except ServerError as exc:
+            # LiveKit refused before dialling (bad trunk, quota, 5xx): nothing reached the phone network.
+            raise TelephonyUnavailable(f"LiveKit refused the SIP request: {_describe(exc)}", maybe_placed=exc.status >= 500) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise TelephonyUnavailable(f"LiveKit unreachable: {_describe(exc)}", maybe_placed=False) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise TelephonyUnavailable(f"no answer from LiveKit after sending the SIP request: {_describe(exc)}", maybe_placed=True) from None
+        return DialResult(participant_identity=info.participant_identity, sip_call_id=info.sip_call_id)
+
+    async def room_state(self, room_name: str, callee_identity: str) -> RoomState:
+        lk = self._api()
+        try:
+            rooms = await lk.room.list_rooms(api.ListRoomsRequest(names=[room_name]))
+            if not rooms.rooms:
+                return RoomState(exists=False)
+            participants = await lk.room.list_participants(api.ListParticipantsRequest(room=room_name))
+        except (ServerError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise TelephonyUnavailable(f"cannot read room state: {_describe(exc)}", maybe_placed=True) from None
+        for participant in participants.participants:
+            if participant.identity == callee_identity:
+                return RoomState(
+                    exists=True, callee_present=True, callee_call_status=participant.attributes.get("sip.callStatus")
+                )
+        return RoomState(exists=True)
+
+    async def end_room(self, room_name: str) -> None:
+        try:
+            await self._api().room.delete_room(api.DeleteRoomRequest(room=room_name))
+        except ServerError as exc:
+            if exc.status != 404 and exc.code != "not_found":
+                raise TelephonyUnavailable(f"cannot end room: {_describe(exc)}", maybe_placed=True) from None
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ServerError):
+        return f"{exc.code} (HTTP {exc.status})"
+    return type(exc).__name__

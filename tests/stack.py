@@ -1,0 +1,74 @@
+"""A whole dialer on loopback for integration tests: the real API served by uvicorn, the LiveKit sandbox sending
+signed webhooks to it, and the real livekit-api client in between. Time is a ManualClock; the dispatcher is driven
+explicitly (run_once/drain) so every step is deterministic."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+
+from api.app import create_app
+from config.settings import Settings
+from dialer.clock import ManualClock
+from dialer.runtime import Runtime
+from dialer.sandbox import LiveKitSandbox
+
+
+@dataclass
+class Stack:
+    runtime: Runtime
+    sandbox: LiveKitSandbox
+    http: httpx.AsyncClient
+    clock: ManualClock
+    base_url: str
+
+    async def dispatch(self) -> None:
+        """One dispatcher run, then wait for every SIP request it started and every webhook that caused."""
+        await self.runtime.dispatcher.run_once()
+        await self.runtime.dispatcher.drain()
+        await self.sandbox.drain_webhooks()
+
+    async def hang_up(self, room_name: str) -> None:
+        await self.sandbox.hang_up(room_name)
+        await self.sandbox.drain_webhooks()
+
+    def dialled_numbers(self) -> list[str]:
+        return [r.request.sip_call_to for r in self.sandbox.requests_for("CreateSIPParticipant")]
+
+
+def _listening_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+@asynccontextmanager
+async def running_stack(settings: Settings, clock: ManualClock, **sandbox_options: Any) -> AsyncIterator[Stack]:
+    sock = _listening_socket()
+    port = sock.getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}"
+    settings = settings.model_copy(update={"public_url": base_url, "sandbox_port": 0})
+    runtime = Runtime.build(settings, clock=clock)
+    options = {"ring_delay_s": 0.0, "auto_hangup": False, "clock": lambda: clock.now().timestamp(), **sandbox_options}
+    await runtime.start_sandbox(webhook_url=f"{base_url}/api/livekit/webhook", **options)
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime, manage_runtime=False), lifespan="off", log_level="warning"))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    http = httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {settings.api_key}"})
+    try:
+        yield Stack(runtime=runtime, sandbox=runtime.sandbox, http=http, clock=clock, base_url=base_url)
+    finally:
+        await http.aclose()
+        await runtime.dispatcher.stop()
+        server.should_exit = True
+        await serving
+        sock.close()
+        await runtime.stop()
