@@ -50,10 +50,10 @@ class SandboxCall:
     room_name: str
     identity: str
     participant_sid: str
-    phone_number: str
+    phone_number: str = field(repr=False)  # kept out of reprs: numbers never reach log text
     trunk_id: str
     outcome: SandboxOutcome
-    request: CreateSIPParticipantRequest
+    request: CreateSIPParticipantRequest = field(repr=False)
     placed_at: float
     status: str = DIALING
     answered_at: float | None = None
@@ -61,7 +61,9 @@ class SandboxCall:
     sip_status_code: int | None = None
     disconnect_reason: DisconnectReason = DisconnectReason.UNKNOWN_REASON
     transferred_to: str | None = None
-    settled: asyncio.Future[TwirpError | None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    settled: asyncio.Future[TwirpError | None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
 
     @property

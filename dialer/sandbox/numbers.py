@@ -2,8 +2,9 @@
 
 Like Twilio's test credentials, the number you dial chooses what happens, so every branch of the
 dialer (busy, no answer, voicemail, carrier failure, ...) can be driven end to end without a phone.
-Reserved numbers are ``+1 NPA 555 01XX`` for any area code NPA (``phonenumbers`` accepts them as
-valid US numbers, and 555-01XX is set aside for fiction, so they never ring anyone real).
+Reserved numbers are ``+1 NPA 555 01XX`` for any area code NPA, e.g. ``+1 212 555 0110``
+(``phonenumbers`` accepts them as valid with a real area code such as 212, 415 or 907, though not
+with 555 as the area code; 555-01XX is set aside for fiction, so they never ring anyone real).
 
 =================  =========================  =================================================
 Number (+1 NPA)    Outcome                    What the sandbox does

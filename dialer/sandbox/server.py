@@ -140,7 +140,8 @@ class LiveKitSandbox:
         self._calls.hang_up(room_name)
 
     def inject_fault(self, method: str, *, status: int | None = None, delay_s: float = 0, times: int = 1) -> Fault:
-        """The next ``times`` calls of ``method`` (e.g. "CreateSIPParticipant") answer ``status`` and/or wait ``delay_s``."""
+        """The next ``times`` calls of ``method`` (e.g. "CreateSIPParticipant") answer ``status``
+        and/or wait ``delay_s`` first."""
         service, name = split_method(method)
         known = {m for s, m in self._twirp.methods if service in (None, s)}
         if name not in known:

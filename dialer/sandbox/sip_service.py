@@ -1,4 +1,4 @@
-"""SIP service routes: outbound calls and transfers (``CallManager``), trunks and dispatch rules (``SipConfigStore``)."""
+"""SIP service routes: calls and transfers (``CallManager``), trunks and dispatch rules (``SipConfigStore``)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,9 @@ def transfer_target(transfer_to: str) -> str:
     return match.group(1)
 
 
-def call_routes(registry: RoomRegistry, calls: CallManager, store: SipConfigStore, *, ring_delay_s: float) -> list[Route]:
+def call_routes(
+    registry: RoomRegistry, calls: CallManager, store: SipConfigStore, *, ring_delay_s: float
+) -> list[Route]:
     async def create_sip_participant(req: CreateSIPParticipantRequest, _c: Claims) -> SIPParticipantInfo:
         validate_dial(req)
         trunk = None
@@ -88,7 +90,9 @@ def call_routes(registry: RoomRegistry, calls: CallManager, store: SipConfigStor
             room_name=call.room_name, sip_call_id=call.call_id,
         )
 
-    async def transfer_sip_participant(req: TransferSIPParticipantRequest, _c: Claims) -> TransferSIPParticipantResponse:
+    async def transfer_sip_participant(
+        req: TransferSIPParticipantRequest, _c: Claims
+    ) -> TransferSIPParticipantResponse:
         if not req.room_name:
             raise invalid_argument("missing room name")
         if not req.participant_identity:

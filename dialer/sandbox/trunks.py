@@ -155,7 +155,9 @@ class SipConfigStore:
         self.outbound_trunks[request.sip_trunk_id] = updated
         return updated
 
-    def list_outbound(self, trunk_ids: Sequence[str], numbers: Sequence[str], page: Pagination) -> list[SIPOutboundTrunkInfo]:
+    def list_outbound(
+        self, trunk_ids: Sequence[str], numbers: Sequence[str], page: Pagination
+    ) -> list[SIPOutboundTrunkInfo]:
         items = [
             t for t in self.outbound_trunks.values()
             if (not trunk_ids or t.sip_trunk_id in trunk_ids)
@@ -186,7 +188,9 @@ class SipConfigStore:
         self.inbound_trunks[request.sip_trunk_id] = updated
         return updated
 
-    def list_inbound(self, trunk_ids: Sequence[str], numbers: Sequence[str], page: Pagination) -> list[SIPInboundTrunkInfo]:
+    def list_inbound(
+        self, trunk_ids: Sequence[str], numbers: Sequence[str], page: Pagination
+    ) -> list[SIPInboundTrunkInfo]:
         items = [
             t for t in self.inbound_trunks.values()
             if (not trunk_ids or t.sip_trunk_id in trunk_ids)
@@ -261,7 +265,9 @@ class SipConfigStore:
         self.dispatch_rules[request.sip_dispatch_rule_id] = updated
         return updated
 
-    def list_rules(self, rule_ids: Sequence[str], trunk_ids: Sequence[str], page: Pagination) -> list[SIPDispatchRuleInfo]:
+    def list_rules(
+        self, rule_ids: Sequence[str], trunk_ids: Sequence[str], page: Pagination
+    ) -> list[SIPDispatchRuleInfo]:
         items = [
             r for r in self.dispatch_rules.values()
             if (not rule_ids or r.sip_dispatch_rule_id in rule_ids)

@@ -109,8 +109,9 @@ class TwirpServer:
             return self._finish(record, error.status, error.code, web.json_response(error.body(), status=error.status))
         except Exception:
             logger.exception("sandbox handler for %s/%s failed", service, method)
-            error = TwirpError("internal", "sandbox internal error")
-            return self._finish(record, error.status, error.code, web.json_response(error.body(), status=error.status))
+            internal = TwirpError("internal", "sandbox internal error")
+            return self._finish(record, internal.status, internal.code,
+                                web.json_response(internal.body(), status=internal.status))
         if use_json:
             response = web.Response(text=json_format.MessageToJson(answer), content_type="application/json")
         else:
