@@ -12,12 +12,14 @@ from datetime import datetime, timezone
 from livekit.protocol.models import ParticipantInfo
 from livekit.protocol.webhook import WebhookEvent
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.clock import Clock
 from dialer.engine.results import attempt_for_room, end_attempt, mark_answered
-from dialer.policy import Outcome, RetryPolicy
+from dialer.policy import RetryPolicy
+from dialer.services.voice import VoiceService
 from dialer.store.db import Database
-from dialer.store.models import ReceivedWebhook
+from dialer.store.models import Attempt, Call, ReceivedWebhook
 from dialer.telephony.base import Telephony, TelephonyUnavailable
 
 log = logging.getLogger("dialer.webhooks.livekit")
@@ -36,38 +38,30 @@ def _is_callee(participant: ParticipantInfo, call_id: str) -> bool:
 
 
 class LiveKitEventHandler:
-    def __init__(self, *, db: Database, clock: Clock, retry: RetryPolicy, telephony: Telephony) -> None:
+    def __init__(
+        self, *, db: Database, clock: Clock, retry: RetryPolicy, telephony: Telephony, voice: VoiceService
+    ) -> None:
         self._db = db
         self._clock = clock
         self._retry = retry
         self._telephony = telephony
+        self._voice = voice
 
     async def handle(self, event: WebhookEvent) -> str:
         """Returns what happened: applied, duplicate or ignored (for the response body and tests)."""
         if event.event not in HANDLED or not event.room.name:
             return "ignored"
-        end_room = False
         try:
             async with self._db.transaction() as session:
                 if event.id:
                     session.add(ReceivedWebhook(event_id=event.id, event=event.event, received_at=self._clock.now()))
                     await session.flush()
                 found = await attempt_for_room(session, event.room.name)
-                if found is None:
-                    return "ignored"
-                attempt, call = found
-                at = _event_time(event, self._clock)
-                if event.event == "participant_joined" and _is_callee(event.participant, call.id):
-                    if event.participant.attributes.get("sip.callStatus", "active") == "active":
-                        mark_answered(attempt, call, at)
-                elif event.event == "participant_left" and _is_callee(event.participant, call.id):
-                    outcome = None if attempt.answered_at else Outcome.NO_ANSWER
-                    end_room = end_attempt(session, attempt, call, at=at, outcome=outcome, sip_status_code=None, retry=self._retry)
-                elif event.event == "room_finished":
-                    outcome = None if attempt.answered_at else Outcome.NO_ANSWER
-                    end_attempt(session, attempt, call, at=at, outcome=outcome, sip_status_code=None, retry=self._retry)
+                end_room = found is not None and self._apply_to_call(session, event, *found)
         except IntegrityError:
             return "duplicate"
+        if found is None:
+            return await self._session_room(event)
         if end_room:
             # The callee hung up: close the room so the agent's job ends too.
             try:
@@ -75,3 +69,36 @@ class LiveKitEventHandler:
             except TelephonyUnavailable as exc:
                 log.warning("could not close room %s: %s", event.room.name, exc.detail)
         return "applied"
+
+    def _apply_to_call(self, session: AsyncSession, event: WebhookEvent, attempt: Attempt, call: Call) -> bool:
+        """Moves the call on; True when the room should be closed (the callee left)."""
+        at = _event_time(event, self._clock)
+        if event.event == "participant_joined" and _is_callee(event.participant, call.id):
+            if event.participant.attributes.get("sip.callStatus", "active") == "active":
+                mark_answered(attempt, call, at)
+            return False
+        if attempt.answered_at is None:
+            # Before an answer, the SIP response to our own request says how the attempt ended (busy, no answer…);
+            # if that response is lost, the reconciler settles it. A webhook here would only guess.
+            return False
+        if event.event == "participant_left" and _is_callee(event.participant, call.id):
+            return end_attempt(session, attempt, call, at=at, outcome=None, sip_status_code=None, retry=self._retry)
+        if event.event == "room_finished":
+            end_attempt(session, attempt, call, at=at, outcome=None, sip_status_code=None, retry=self._retry)
+        return False
+
+    async def _session_room(self, event: WebhookEvent) -> str:
+        """Rooms that are not phone calls (briefings): close when the last human leaves; record the end."""
+        if event.event == "room_finished":
+            return "applied" if await self._voice.session_ended(event.room.name) else "ignored"
+        if event.event != "participant_left" or event.participant.kind == ParticipantInfo.Kind.AGENT:
+            return "ignored"
+        try:
+            remaining = await self._telephony.participants(event.room.name)
+            if not any(p.kind != "agent" and p.identity != event.participant.identity for p in remaining):
+                await self._telephony.end_room(event.room.name)
+                await self._voice.session_ended(event.room.name)
+                return "applied"
+        except TelephonyUnavailable as exc:
+            log.warning("could not check room %s after a departure: %s", event.room.name, exc.detail)
+        return "ignored"

@@ -62,10 +62,19 @@ class RoomState:
     callee_call_status: str | None = None  # LiveKit's sip.callStatus: dialing | ringing | active | hangup
 
 
+@dataclass(frozen=True)
+class ParticipantSummary:
+    identity: str
+    kind: str  # standard | sip | agent | ...
+    call_status: str | None = None
+
+
 class Telephony(Protocol):
     async def dial(self, request: DialRequest) -> DialResult: ...
 
     async def room_state(self, room_name: str, callee_identity: str) -> RoomState: ...
+
+    async def participants(self, room_name: str) -> list[ParticipantSummary]: ...
 
     async def end_room(self, room_name: str) -> None: ...
 

@@ -14,7 +14,15 @@ from google.protobuf.duration_pb2 import Duration
 from livekit import api
 from livekit.api.twirp_client import ServerError, SipCallError
 
-from dialer.telephony.base import DialFailed, DialRequest, DialResult, RoomState, TelephonyUnavailable
+from dialer.telephony.base import (
+    DialFailed,
+    DialRequest,
+    DialResult,
+    ParticipantSummary,
+    RoomState,
+    TelephonyUnavailable,
+)
+from dialer.policy import Outcome
 from dialer.telephony.sip_outcomes import outcome_for_sip_status
 
 log = logging.getLogger("dialer.telephony")
@@ -81,6 +89,9 @@ class LiveKitTelephony:
             code = exc.sip_status_code
             raise DialFailed(outcome_for_sip_status(code), sip_status_code=code, detail=str(exc.sip_status or exc.message)) from None
         except ServerError as exc:
+            if exc.code == "canceled" or exc.status == 408:
+                # Nobody answered within ringing_timeout: LiveKit cancels the INVITE and answers 408 "canceled".
+                raise DialFailed(Outcome.NO_ANSWER, sip_status_code=None, detail="ringing timed out") from None
             # LiveKit refused before dialling (bad trunk, quota, 5xx): nothing reached the phone network.
             raise TelephonyUnavailable(f"LiveKit refused the SIP request: {_describe(exc)}", maybe_placed=exc.status >= 500) from None
         except aiohttp.ClientConnectorError as exc:
@@ -104,6 +115,25 @@ class LiveKitTelephony:
                     exists=True, callee_present=True, callee_call_status=participant.attributes.get("sip.callStatus")
                 )
         return RoomState(exists=True)
+
+    async def participants(self, room_name: str) -> list[ParticipantSummary]:
+        """Everyone in the room now; empty when the room does not exist."""
+        try:
+            response = await self._api().room.list_participants(api.ListParticipantsRequest(room=room_name))
+        except ServerError as exc:
+            if exc.code == "not_found" or exc.status == 404:
+                return []
+            raise TelephonyUnavailable(f"cannot list participants: {_describe(exc)}", maybe_placed=True) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise TelephonyUnavailable(f"cannot list participants: {_describe(exc)}", maybe_placed=True) from None
+        return [
+            ParticipantSummary(
+                identity=p.identity,
+                kind=api.ParticipantInfo.Kind.Name(p.kind).lower(),
+                call_status=p.attributes.get("sip.callStatus"),
+            )
+            for p in response.participants
+        ]
 
     async def end_room(self, room_name: str) -> None:
         try:
