@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routers import agent, batches, calls, candidates, dnc, health, interviews, livekit_webhook
+from api.routers import agent, batches, calls, candidates, dnc, health, interviews, livekit_webhook, voice
+from api.web import routes as web
 from dialer.runtime import Runtime
 
 
@@ -33,6 +34,6 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (health, candidates, interviews, batches, calls, dnc, livekit_webhook, agent):
+    for module in (health, candidates, interviews, batches, calls, dnc, livekit_webhook, agent, voice, web):
         app.include_router(module.router)
     return app

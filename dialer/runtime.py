@@ -29,6 +29,7 @@ from dialer.services.calls import CallService
 from dialer.services.candidates import CandidateService
 from dialer.services.dnc import DoNotCallService
 from dialer.services.interviews import InterviewService
+from dialer.services.voice import VoiceService
 from dialer.store.db import Database
 from dialer.telephony.livekit import LiveKitTelephony
 
@@ -63,6 +64,7 @@ class Runtime:
     livekit_events: LiveKitEventHandler
     outbox: OutboxSender
     reconciler: Reconciler
+    voice: VoiceService
     owner: str
     sandbox: Any = None
     scheduler: AsyncIOScheduler | None = field(default=None)
@@ -110,6 +112,13 @@ class Runtime:
             ),
         )
         common = {"db": db, "clock": clock}
+        voice = VoiceService(
+            **common,
+            agent_name=settings.agent_name,
+            secret=settings.secret_key,
+            dialer_url=settings.base_url,
+            max_call_duration_s=settings.max_call_duration_s,
+        )
         return cls(
             settings=settings,
             db=db,
@@ -133,7 +142,7 @@ class Runtime:
             dnc=DoNotCallService(**common, default_region=settings.default_region),
             agent_calls=agent_calls,
             dispatcher=dispatcher,
-            livekit_events=LiveKitEventHandler(**common, retry=retry, telephony=telephony),
+            livekit_events=LiveKitEventHandler(**common, retry=retry, telephony=telephony, voice=voice),
             outbox=OutboxSender(
                 **common, url=settings.webhook_url, secret=settings.webhook_secret, build_report=agent_calls.report
             ),
@@ -146,6 +155,7 @@ class Runtime:
                 ringing_timeout_s=settings.ringing_timeout_s,
                 max_call_duration_s=settings.max_call_duration_s,
             ),
+            voice=voice,
             owner=owner,
         )
 

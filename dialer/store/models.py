@@ -222,3 +222,17 @@ class TrunkBudget(Base):
 
     trunk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     next_slot_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VoiceSession(Base):
+    """A browser (or inbound SIP) session with the agent: what room is for what, and when it ended."""
+
+    __tablename__ = "voice_sessions"
+
+    room_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(20))  # gap_filling | briefing
+    channel: Mapped[str] = mapped_column(String(10))  # web | sip
+    call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    interview_id: Mapped[str | None] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -207,9 +207,22 @@ def upgrade() -> None:
     with op.batch_alter_table('transcript_turns', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_transcript_turns_call_id'), ['call_id'], unique=False)
 
+    op.create_table('voice_sessions',
+    sa.Column('room_name', sa.String(length=100), nullable=False),
+    sa.Column('mode', sa.String(length=20), nullable=False),
+    sa.Column('channel', sa.String(length=10), nullable=False),
+    sa.Column('call_id', sa.String(length=40), nullable=True),
+    sa.Column('interview_id', sa.String(length=40), nullable=True),
+    sa.Column('created_at', dialer.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', dialer.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_voice_sessions_call_id_calls'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['interview_id'], ['interviews.id'], name=op.f('fk_voice_sessions_interview_id_interviews'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('room_name', name=op.f('pk_voice_sessions'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('voice_sessions')
     with op.batch_alter_table('transcript_turns', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_transcript_turns_call_id'))
 

@@ -1,0 +1,59 @@
+"""Browser sessions with the agent: the seed's `/api/voice/token` contract, and a session's status."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import Field
+
+from api.deps import ApiKey, RuntimeDep
+from api.schemas.base import Request, Response
+from dialer.services.voice import MissingId, VoiceAccess
+from dialer.telephony.base import TelephonyUnavailable
+
+router = APIRouter(prefix="/api/voice", tags=["voice"], dependencies=[ApiKey])
+
+
+class VoiceTokenRequest(Request):
+    mode: Literal["gap_filling", "briefing"]
+    candidate_id: str | None = Field(default=None, description="required for gap_filling")
+    room_name: str | None = Field(default=None, description="required for briefing (or give interview_id)")
+    interview_id: str | None = None
+    user_name: str = Field(min_length=1, max_length=100)
+
+
+class VoiceTokenResponse(Response):
+    token: str
+    room_name: str
+    livekit_url: str
+    mode: str
+
+
+@router.post("/token")
+async def voice_token(body: VoiceTokenRequest, runtime: RuntimeDep) -> VoiceTokenResponse:
+    lk = runtime.livekit
+    access = VoiceAccess(ws_url=lk.url.replace("http://", "ws://").replace("https://", "wss://"), api_key=lk.api_key, api_secret=lk.api_secret)
+    try:
+        token = await runtime.voice.create_token(
+            access,
+            mode=body.mode,
+            user_name=body.user_name,
+            candidate_id=body.candidate_id,
+            room_name=body.room_name,
+            interview_id=body.interview_id,
+        )
+    except MissingId as exc:
+        raise HTTPException(status_code=400, detail=exc.message) from None
+    return VoiceTokenResponse(token=token.token, room_name=token.room_name, livekit_url=token.livekit_url, mode=token.mode)
+
+
+@router.get("/session/{room_name}/status")
+async def session_status(room_name: str, runtime: RuntimeDep) -> dict[str, Any]:
+    status = await runtime.voice.status(room_name)
+    try:
+        participants = await runtime.telephony.participants(room_name)
+        status["participants"] = [{"identity": p.identity, "kind": p.kind} for p in participants]
+    except TelephonyUnavailable:
+        status["participants"] = None  # LiveKit unreachable: the rest of the status still stands
+    return status
