@@ -1,0 +1,116 @@
+"""`POST /api/voice/token` (the seed's contract) and session status, against the sandbox."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from livekit.api import TokenVerifier
+
+from config.settings import Settings
+from dialer.clock import ManualClock
+from tests.stack import Stack, running_stack
+
+
+@pytest.fixture
+async def stack(settings: Settings, clock: ManualClock) -> AsyncIterator[Stack]:
+    async with running_stack(settings, clock) as s:
+        yield s
+
+
+async def _interview(stack: Stack) -> dict[str, str]:
+    candidate = (
+        await stack.http.post(
+            "/api/candidates",
+            json={"external_id": "c1", "name": "Grace Hopper", "phone": "+12125550100", "required_fields": ["start_date"]},
+        )
+    ).json()
+    interviewer = (await stack.http.post("/api/interviewers", json={"name": "Alan"})).json()
+    interview = (
+        await stack.http.post(
+            "/api/interviews",
+            json={"candidate_id": candidate["id"], "interviewer_id": interviewer["id"], "role": "AE", "scheduled_at": "2026-12-02T17:00:00Z"},
+        )
+    ).json()
+    return {"candidate_id": candidate["id"], "interview_id": interview["id"], "room_name": interview["room_name"]}
+
+
+def _claims(stack: Stack, token: str):  # type: ignore[no-untyped-def]
+    lk = stack.runtime.livekit
+    return TokenVerifier(lk.api_key, lk.api_secret).verify(token)
+
+
+async def test_briefing_token_grants_one_room_and_dispatches_the_agent(stack: Stack) -> None:
+    ids = await _interview(stack)
+    response = await stack.http.post("/api/voice/token", json={"mode": "briefing", "room_name": ids["room_name"], "user_name": "Alan"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["room_name"] == ids["room_name"] and body["mode"] == "briefing"
+    assert body["livekit_url"] == stack.sandbox.url.replace("http://", "ws://")
+    claims = _claims(stack, body["token"])
+    video = claims.video
+    assert (video.room_join, video.room, video.can_publish, video.can_subscribe) == (True, ids["room_name"], True, True)
+    assert not (video.room_admin or video.room_create or video.room_list or video.room_record)
+    assert claims.sip is None or not (claims.sip.admin or claims.sip.call)
+    assert claims.attributes == {"dialer.mode": "briefing", "dialer.interview_id": ids["interview_id"]}
+    assert claims.name == "Alan" and claims.identity.startswith("web-")
+    (dispatch,) = claims.room_config.agents
+    assert dispatch.agent_name == stack.runtime.settings.agent_name
+    metadata = json.loads(dispatch.metadata)
+    assert metadata["mode"] == "briefing" and metadata["interview_id"] == ids["interview_id"] and metadata["token"]
+    assert metadata["token"] not in json.dumps(claims.attributes)
+    # Minutes, not hours: the JWT itself expires within ten minutes.
+    import jwt  # PyJWT ships with livekit-api
+
+    exp = jwt.decode(body["token"], options={"verify_signature": False})["exp"]
+    assert 0 < exp - time.time() <= 600
+
+    by_id = await stack.http.post("/api/voice/token", json={"mode": "briefing", "interview_id": ids["interview_id"], "user_name": "Alan"})
+    assert by_id.json()["room_name"] == ids["room_name"]
+
+
+async def test_gap_filling_token_opens_a_web_call(stack: Stack) -> None:
+    ids = await _interview(stack)
+    response = await stack.http.post("/api/voice/token", json={"mode": "gap_filling", "candidate_id": ids["candidate_id"], "user_name": "Grace"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    claims = _claims(stack, body["token"])
+    call_id = claims.attributes["dialer.call_id"]
+    assert claims.attributes["dialer.mode"] == "gap_filling" and claims.video.room == body["room_name"] == f"web-{call_id}"
+    metadata = json.loads(claims.room_config.agents[0].metadata)
+    assert metadata["call_id"] == call_id and metadata["candidate_id"] == ids["candidate_id"]
+    call = (await stack.http.get(f"/api/calls/{call_id}")).json()
+    assert call["state"] == "in_call" and call["fields_to_ask"] == ["start_date"]
+    status = (await stack.http.get(f"/api/voice/session/{body['room_name']}/status")).json()
+    assert status == {
+        "room_name": body["room_name"], "mode": "gap_filling", "state": "in_call", "call_id": call_id, "fields_collected": [], "participants": [],
+    }
+    # The web call does not take a line from the SIP trunk.
+    assert (await stack.http.get("/health")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        ({"mode": "gap_filling", "user_name": "x"}, 400, "candidate_id required for gap_filling mode"),
+        ({"mode": "briefing", "user_name": "x"}, 400, "room_name required for briefing mode"),
+        ({"mode": "briefing", "room_name": "briefing-nope", "user_name": "x"}, 404, "no interview has room briefing-nope"),
+        ({"mode": "gap_filling", "candidate_id": "cand_nope", "user_name": "x"}, 404, "candidate cand_nope not found"),
+        ({"mode": "interview", "user_name": "x"}, 422, "mode"),
+    ],
+)
+async def test_token_errors(stack: Stack, body: dict[str, str], status: int, detail: str) -> None:
+    response = await stack.http.post("/api/voice/token", json=body)
+    assert response.status_code == status
+    assert detail in response.json()["detail"]
+
+
+async def test_token_needs_the_api_key(stack: Stack) -> None:
+    response = await stack.http.post("/api/voice/token", json={"mode": "briefing", "room_name": "x", "user_name": "x"}, headers={"Authorization": ""})
+    assert response.status_code == 401
+
+
+async def test_status_of_unknown_room_is_404(stack: Stack) -> None:
+    assert (await stack.http.get("/api/voice/session/nope/status")).status_code == 404
