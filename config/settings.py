@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     api_key: str = "dev-api-key"
     secret_key: str = "dev-secret-key-change-me"
+    agent_api_key: str = "dev-agent-key"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     public_url: str | None = None
@@ -114,7 +115,7 @@ class Settings(BaseSettings):
         """With a real LiveKit (real phones ring), the development defaults are refused."""
         if self.uses_sandbox:
             return
-        weak = [name for name, value in (("DIALER_API_KEY", self.api_key), ("DIALER_SECRET_KEY", self.secret_key))
+        weak = [name for name, value in (("DIALER_API_KEY", self.api_key), ("DIALER_SECRET_KEY", self.secret_key), ("DIALER_AGENT_API_KEY", self.agent_api_key))
                 if value.startswith("dev-") or len(value) < 16]
         if weak:
             raise SettingsError(

@@ -25,6 +25,7 @@ from dialer.engine.reconciler import Reconciler
 from dialer.policy import DEFAULT_RETRY_POLICY, CallingWindow
 from dialer.services.agent_calls import AgentCallConfig, AgentCallService
 from dialer.services.batches import BatchService
+from dialer.services.briefings import BriefingService
 from dialer.services.calls import CallService
 from dialer.services.candidates import CandidateService
 from dialer.services.dnc import DoNotCallService
@@ -65,6 +66,7 @@ class Runtime:
     outbox: OutboxSender
     reconciler: Reconciler
     voice: VoiceService
+    briefings: BriefingService
     owner: str
     sandbox: Any = None
     scheduler: AsyncIOScheduler | None = field(default=None)
@@ -156,6 +158,7 @@ class Runtime:
                 max_call_duration_s=settings.max_call_duration_s,
             ),
             voice=voice,
+            briefings=BriefingService(**common, default_region=settings.default_region, secret=settings.secret_key),
             owner=owner,
         )
 

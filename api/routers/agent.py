@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 
-from api.auth import unauthorized
+from api.auth import bearer_matches, unauthorized
 from api.deps import Credentials, RuntimeDep
-from api.schemas.agent import CallbackIn, DoNotCallRequestIn, EndIn, FieldAnswerIn, TranscriptIn
+from api.schemas.agent import CallbackIn, DoNotCallRequestIn, EndIn, FieldAnswerIn, IdentifyIn, PinIn, TranscriptIn
 from dialer import credentials
 from dialer.services.agent_calls import Turn
 from dialer.telephony.base import TelephonyUnavailable
@@ -31,6 +31,33 @@ async def call_scope(call_id: str, runtime: RuntimeDep, creds: Credentials) -> s
 
 
 CallId = Annotated[str, Depends(call_scope)]
+
+
+def _is_agent_key(runtime: RuntimeDep, creds: Credentials) -> bool:
+    return creds is not None and bearer_matches(creds, runtime.settings.agent_api_key)
+
+
+async def interview_scope(interview_id: str, runtime: RuntimeDep, creds: Credentials) -> str:
+    """An interview's own credential (web briefing), or the agent workers' key (callers to the briefing number)."""
+    if _is_agent_key(runtime, creds):
+        return interview_id
+    if creds is None:
+        raise unauthorized("send the interview's credential or the agent key")
+    try:
+        scope = credentials.verify(creds.credentials, secret=runtime.settings.secret_key, now=runtime.clock.now())
+    except credentials.InvalidCredential as exc:
+        raise unauthorized(f"credential rejected: {exc}") from None
+    if scope.kind != "interview" or scope.subject != interview_id:
+        raise unauthorized("this credential is for another interview")
+    return interview_id
+
+
+async def agent_key(runtime: RuntimeDep, creds: Credentials) -> None:
+    if not _is_agent_key(runtime, creds):
+        raise unauthorized("send the agent key: Authorization: Bearer <DIALER_AGENT_API_KEY>")
+
+
+InterviewId = Annotated[str, Depends(interview_scope)]
 
 
 @router.get("/calls/{call_id}/context")
@@ -69,3 +96,18 @@ async def end(call_id: CallId, body: EndIn, runtime: RuntimeDep) -> None:
             await runtime.telephony.end_room(room)
         except TelephonyUnavailable as exc:
             log.warning("call %s: could not close its room: %s", call_id, exc.detail)
+
+
+@router.get("/interviews/{interview_id}/briefing")
+async def briefing(interview_id: InterviewId, runtime: RuntimeDep) -> dict[str, Any]:
+    return await runtime.briefings.briefing(interview_id)
+
+
+@router.post("/briefing/identify", dependencies=[Depends(agent_key)])
+async def identify(body: IdentifyIn, runtime: RuntimeDep) -> dict[str, Any]:
+    return await runtime.briefings.identify(body.phone)
+
+
+@router.post("/briefing/verify-pin", dependencies=[Depends(agent_key)])
+async def verify_pin(body: PinIn, runtime: RuntimeDep) -> dict[str, Any]:
+    return await runtime.briefings.verify_pin(body.pin)

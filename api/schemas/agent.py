@@ -37,3 +37,12 @@ class CallbackIn(Request):
 class EndIn(Request):
     outcome: Literal["answered", "voicemail"]
     reason: str = Field(default="", max_length=300)
+
+
+class IdentifyIn(Request):
+    phone: str = Field(min_length=1, max_length=40)
+
+
+class PinIn(Request):
+    pin: str = Field(pattern=r"^\d{4,8}$", description="4-8 digits")
+    phone: str | None = Field(default=None, max_length=40)

@@ -1,0 +1,160 @@
+"""Routes for the browser pages: sign-in/out, the HTML pages, and their static files (no separate web server).
+
+The pages hold no secret: they call the same JSON API as the recruiters' systems, authenticated by the session
+cookie that `POST /web/login` sets after checking the API key once.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Header, HTTPException, Request, Response, status
+from fastapi.responses import FileResponse, RedirectResponse
+from pydantic import Field
+
+from api.deps import RuntimeDep
+from api.schemas.base import Request as RequestBody
+from api.web import session
+
+log = logging.getLogger("dialer.web")
+
+HERE = Path(__file__).parent
+PAGES = {"dashboard": HERE / "pages" / "dashboard.html", "briefing": HERE / "pages" / "briefing.html"}
+LOGIN_PAGE = HERE / "pages" / "login.html"
+STATIC_DIR = HERE / "static"
+_MEDIA_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+# Only files that exist when the app starts are served: a fixed table, so no request path ever reaches the disk.
+STATIC_FILES = {p.relative_to(STATIC_DIR).as_posix(): p for p in sorted(STATIC_DIR.rglob("*")) if p.is_file()}
+
+router = APIRouter(include_in_schema=False)
+
+
+class LoginIn(RequestBody):
+    api_key: str = Field(min_length=1, max_length=500)
+
+
+def _origins(url: str) -> list[str]:
+    """LiveKit's origin in both forms the client uses: WebSocket for signalling, HTTP(S) for its checks."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return []
+    secure = parts.scheme in ("https", "wss")
+    return [f"{'wss' if secure else 'ws'}://{parts.netloc}", f"{'https' if secure else 'http'}://{parts.netloc}"]
+
+
+def _security_headers(request: Request, response: Response) -> None:
+    livekit_url = request.app.state.runtime.livekit.url
+    connect = " ".join(["'self'", *_origins(livekit_url)])
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src {connect}; "
+        "media-src 'self' blob: mediastream:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+
+
+def _signed_in(request: Request, runtime: RuntimeDep) -> bool:
+    settings = runtime.settings
+    cookie = request.cookies.get(session.COOKIE_NAME)
+    return session.is_valid(cookie, secret=settings.secret_key, api_key=settings.api_key, now=runtime.clock.now())
+
+
+def _page(request: Request, runtime: RuntimeDep, name: str) -> Response:
+    if not _signed_in(request, runtime):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/web/login?next={quote(target, safe='')}", status_code=status.HTTP_303_SEE_OTHER)
+    response = FileResponse(PAGES[name], media_type="text/html; charset=utf-8")
+    _security_headers(request, response)
+    return response
+
+
+@router.get("/")
+async def root() -> RedirectResponse:
+    return RedirectResponse("/web/", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/web")
+async def web_root() -> RedirectResponse:
+    return RedirectResponse("/web/", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/web/")
+async def dashboard(request: Request, runtime: RuntimeDep) -> Response:
+    """The recruiters' batch dashboard."""
+    return _page(request, runtime, "dashboard")
+
+
+@router.get("/web/briefing")
+async def briefing(request: Request, runtime: RuntimeDep) -> Response:
+    """The interviewer's browser briefing (`?interview_id=` preselects one)."""
+    return _page(request, runtime, "briefing")
+
+
+@router.get("/web/login")
+async def login_page(request: Request) -> Response:
+    response = FileResponse(LOGIN_PAGE, media_type="text/html; charset=utf-8")
+    _security_headers(request, response)
+    return response
+
+
+@router.post("/web/login", status_code=status.HTTP_204_NO_CONTENT)
+async def login(
+    body: LoginIn,
+    request: Request,
+    runtime: RuntimeDep,
+    x_requested_with: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Check the API key once and set the session cookie. The CSRF header is required here too, so another site
+    cannot sign a browser in behind its user's back."""
+    if x_requested_with != session.CSRF_VALUE:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"send the header {session.CSRF_HEADER}: {session.CSRF_VALUE}")
+    settings = runtime.settings
+    if not session.api_key_matches(body.api_key, settings.api_key):
+        log.warning("web sign-in refused: wrong API key")
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong API key")
+    value = session.issue(secret=settings.secret_key, api_key=settings.api_key, now=runtime.clock.now())
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.set_cookie(
+        session.COOKIE_NAME,
+        value,
+        max_age=int(session.SESSION_TTL.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=_is_https(request, runtime),
+    )
+    log.info("web sign-in")
+    return response
+
+
+@router.post("/web/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(
+    request: Request, runtime: RuntimeDep, x_requested_with: Annotated[str | None, Header()] = None
+) -> Response:
+    """Clear the cookie. Signed cookies cannot be revoked server-side: rotating DIALER_SECRET_KEY signs out everyone."""
+    if x_requested_with != session.CSRF_VALUE:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"send the header {session.CSRF_HEADER}: {session.CSRF_VALUE}")
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(
+        session.COOKIE_NAME, path="/", httponly=True, samesite="strict", secure=_is_https(request, runtime)
+    )
+    return response
+
+
+@router.get("/web/static/{path:path}")
+async def static(path: str) -> Response:
+    file = STATIC_FILES.get(path)
+    if file is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no static file {path}")
+    media_type = _MEDIA_TYPES.get(file.suffix, "text/plain; charset=utf-8")
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+    return FileResponse(file, media_type=media_type, headers=headers)
+
+
+def _is_https(request: Request, runtime: RuntimeDep) -> bool:
+    """Secure cookies when served over TLS, or behind a TLS proxy that DIALER_PUBLIC_URL names."""
+    return request.url.scheme == "https" or (runtime.settings.public_url or "").startswith("https://")
