@@ -1,0 +1,101 @@
+"""The dialer API's responses as the agent reads them (see notes/agent-api.md).
+
+Parsed with pydantic so a malformed response fails loudly at the edge, not deep inside a tool.
+Unknown keys are ignored, so the dialer can add fields without breaking deployed agents.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FieldStatus = Literal["answered", "unknown", "declined"]
+Outcome = Literal["answered", "voicemail"]
+Speaker = Literal["agent", "callee"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class CandidateRef(_Model):
+    id: str
+    name: str
+    timezone: str = "UTC"
+
+
+class CallField(_Model):
+    """One profile field this call asks for."""
+
+    name: str
+    label: str
+    type: str
+    choices: list[str] = Field(default_factory=list)
+    question: str | None = None
+
+
+class CallContext(_Model):
+    call_id: str
+    candidate: CandidateRef
+    fields: list[CallField]
+    voicemail_message: str | None = None
+    transfer_to: str | None = None
+
+    def field(self, name: str) -> CallField | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+class FieldSaved(_Model):
+    name: str
+    value: str | None = None
+    status: FieldStatus
+    missing_fields: list[str] = Field(default_factory=list)
+
+
+class CallbackScheduled(_Model):
+    scheduled_at: str
+    local: str
+
+
+class TranscriptTurn(_Model):
+    role: Speaker
+    text: str
+    at: str  # ISO-8601
+
+
+class InterviewInfo(_Model):
+    id: str
+    role: str | None = None
+    scheduled_at: str | None = None
+    resume_summary: str | None = None
+    notes: str | None = None
+
+
+class BriefingCandidate(_Model):
+    id: str
+    name: str
+    fields: dict[str, object] = Field(default_factory=dict)
+
+
+class Person(_Model):
+    id: str
+    name: str
+
+
+class Briefing(_Model):
+    interview: InterviewInfo
+    candidate: BriefingCandidate
+    interviewer: Person | None = None
+
+
+class InterviewChoice(_Model):
+    id: str
+    candidate_name: str
+    role: str | None = None
+    scheduled_at: str | None = None
+
+
+class Identification(_Model):
+    interviewer: Person | None = None
+    interviews: list[InterviewChoice] = Field(default_factory=list)

@@ -1,0 +1,222 @@
+"""The LiveKit worker: one job per room, explicitly dispatched by agent name.
+
+Per job: connect, wait for the human participant, resolve the mode, fetch the record from the dialer,
+start the session, and (for outbound calls) say nothing until the phone is answered by a person.
+A job that cannot be served is logged with its reason and ends cleanly, hanging up a phone leg rather
+than leaving someone in silence; raising would only make LiveKit retry the same bad dispatch.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from livekit import rtc
+from livekit.agents import (
+    AgentServer,
+    AgentSession,
+    AutoSubscribe,
+    CloseEvent,
+    JobContext,
+    JobProcess,
+    cli,
+    llm,
+    room_io,
+)
+from livekit.agents import vad as vad_
+from livekit.agents.types import NOT_GIVEN
+from livekit.agents.utils.participant import wait_for_participant_attribute
+from livekit.agents.voice.amd import AMD
+
+from .answering import answer_action
+from .call_control import CallControl, LiveKitCallControl, LocalCallControl
+from .dialer_client import DialerAPIError
+from .gap_filling import GapFillingAgent
+from .identify import CallerIdentificationAgent
+from .modes import ATTR_SANDBOX_ANSWERED_BY, ATTR_SIP_CALL_STATUS, ModeError, ResolvedJob, resolve_mode
+from .runner import JobSetupError, Models, PreparedJob, create_session, prepare_job
+from .settings import AgentSettings
+
+logger = logging.getLogger("dialer.agent")
+
+
+@lru_cache(maxsize=1)
+def worker_settings() -> AgentSettings:
+    return AgentSettings.from_env()
+
+
+def prewarm(proc: JobProcess) -> None:
+    """Load Silero VAD once per process (the model ships in the wheel), not once per call."""
+    from livekit.plugins import silero
+
+    proc.userdata["vad"] = silero.VAD.load()
+
+
+def _given(value: str | None) -> Any:
+    return value if value else NOT_GIVEN
+
+
+def build_llm(settings: AgentSettings) -> llm.LLM[Any]:
+    """The chat model: OpenAI, or any OpenAI-compatible endpoint such as OpenRouter (`DIALER_LLM_BASE_URL`)."""
+    from livekit.plugins import openai
+
+    return openai.LLM(
+        model=settings.llm_model, base_url=_given(settings.llm_base_url), api_key=_given(settings.llm_api_key)
+    )
+
+
+def build_models(settings: AgentSettings, *, vad: vad_.VAD | None) -> Models:
+    """STT/LLM/TTS from livekit-plugins-openai (speech uses OPENAI_API_KEY unless its base URL says otherwise)."""
+    from livekit.plugins import openai
+
+    return Models(
+        llm=build_llm(settings),
+        stt=openai.STT(model=settings.stt_model, base_url=_given(settings.stt_base_url)),
+        tts=openai.TTS(model=settings.tts_model, voice=settings.tts_voice, base_url=_given(settings.tts_base_url)),
+        vad=vad,
+    )
+
+
+async def entrypoint(ctx: JobContext) -> None:
+    """Run one dispatched job (gap-filling call or briefing) to its end."""
+    settings = worker_settings()
+    if ctx.is_fake_job():
+        await _console(ctx, settings)
+        return
+    await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
+    participant = await ctx.wait_for_participant()
+    is_sip = participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP
+    control = LiveKitCallControl(
+        ctx.api, room_name=ctx.room.name, participant_identity=participant.identity if is_sip else None
+    )
+
+    job = resolve_mode(ctx.job.metadata, dict(participant.attributes))
+    prepared = await _prepare(ctx, job, settings, control, hang_up=is_sip)
+    if prepared is None:
+        return
+
+    session = create_session(build_models(settings, vad=ctx.proc.userdata.get("vad")))
+    _wire(ctx, session, prepared)
+    if isinstance(prepared.agent, CallerIdentificationAgent):
+        identification = prepared.agent
+
+        @ctx.room.on("sip_dtmf_received")
+        def _on_dtmf(event: rtc.SipDTMF) -> None:
+            if event.participant is not None and event.participant.identity == participant.identity:
+                identification.on_dtmf(event.digit)  # digits are never logged
+
+    await session.start(
+        prepared.agent,
+        room=ctx.room,
+        room_options=room_io.RoomOptions(participant_identity=participant.identity, close_on_disconnect=True),
+    )
+    logger.info("job %s started: %r", ctx.job.id, job)
+    if isinstance(prepared.agent, GapFillingAgent):
+        if is_sip:
+            await _open_phone_call(ctx, prepared.agent, participant)
+        else:
+            prepared.agent.greet()  # web participants are there as soon as they join
+
+
+async def _prepare(
+    ctx: JobContext, job: ResolvedJob | ModeError, settings: AgentSettings, control: CallControl, *, hang_up: bool
+) -> PreparedJob | None:
+    """Build the job, or log why not, hang up a phone leg and end the job (None)."""
+    reason: str
+    if isinstance(job, ModeError):
+        reason = job.reason
+    else:
+        try:
+            return await prepare_job(job, settings=settings, call_control=control)
+        except (JobSetupError, DialerAPIError) as exc:
+            reason = f"setup failed: {exc}"
+    logger.warning("job %s not served: %s", ctx.job.id, reason)
+    if hang_up:
+        await control.hang_up()
+    ctx.shutdown(reason="job refused")
+    return None
+
+
+def _wire(ctx: JobContext, session: AgentSession[None], prepared: PreparedJob) -> None:
+    if prepared.transcript is not None:
+        prepared.transcript.attach(session)
+    ctx.add_shutdown_callback(lambda reason: prepared.finalize(reason or "job shutdown"))
+
+    @session.on("close")
+    def _on_close(event: CloseEvent) -> None:
+        ctx.shutdown(reason=f"session closed: {event.reason.value}")
+
+
+async def _open_phone_call(ctx: JobContext, agent: GapFillingAgent, participant: rtc.RemoteParticipant) -> None:
+    """Greet only once a person is on the line: never over ringing, never to a voicemail greeting."""
+    detector: AMD | None = None
+    if ATTR_SANDBOX_ANSWERED_BY not in participant.attributes:
+        # AMD holds the agent's speech until its verdict and ignores pre-answer audio (ringback).
+        detector = AMD(
+            agent.session,
+            llm=None,  # reuse the session's LLM and STT: no extra providers
+            stt=None,
+            participant_identity=participant.identity,
+            interrupt_on_machine=True,
+            ivr_detection=False,
+            suppress_compatibility_warning=True,
+        )
+        try:
+            await detector.__aenter__()
+        except ValueError as exc:
+            logger.warning("answering-machine detection unavailable: %s", exc)
+            detector = None
+    category: str | None = None
+    try:
+        try:
+            await wait_for_participant_attribute(
+                ctx.room, identity=participant.identity, attribute=ATTR_SIP_CALL_STATUS, value="active"
+            )
+        except RuntimeError:  # hung up (or failed) before answering: LiveKit's webhook tells the dialer
+            logger.info("call %s ended before it was answered", agent.context.call_id)
+            ctx.shutdown(reason="not answered")
+            return
+        sandbox_answer = participant.attributes.get(ATTR_SANDBOX_ANSWERED_BY)  # may arrive with the answer
+        if detector is not None and sandbox_answer is None:
+            try:
+                category = (await detector.execute()).category.value
+            except RuntimeError:
+                logger.warning("answering-machine detection gave no verdict; greeting")
+    finally:
+        if detector is not None:
+            await detector.aclose()
+
+    action = answer_action(amd_category=category, sandbox_answered_by=sandbox_answer)
+    logger.info("call %s answered: %s", agent.context.call_id, action)
+    await agent.answered(action, detail=f"({category})" if category else "")
+
+
+async def _console(ctx: JobContext, settings: AgentSettings) -> None:
+    """`python -m agent console`: no dispatch and no room, so serve DIALER_CONSOLE_METADATA over local audio."""
+    job = resolve_mode(settings.console_metadata, {})
+    prepared = await _prepare(ctx, job, settings, LocalCallControl(can_transfer=False), hang_up=False)
+    if prepared is None:
+        return
+    session = create_session(build_models(settings, vad=ctx.proc.userdata.get("vad")))
+    _wire(ctx, session, prepared)
+    await session.start(prepared.agent)
+    if isinstance(prepared.agent, GapFillingAgent):
+        prepared.agent.greet()
+
+
+def create_server(settings: AgentSettings | None = None) -> AgentServer:
+    """The AgentServer `python -m agent dev|start|console` runs (explicit dispatch by agent name)."""
+    settings = settings or worker_settings()
+    server = AgentServer(
+        ws_url=settings.livekit_url,
+        api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_api_secret,
+        setup_fnc=prewarm,
+    )
+    server.rtc_session(entrypoint, agent_name=settings.agent_name)
+    return server
+
+
+def main() -> None:
+    cli.run_app(create_server())
