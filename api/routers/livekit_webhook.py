@@ -5,6 +5,7 @@ import logging
 from fastapi import APIRouter, HTTPException, Request
 
 from api.deps import RuntimeDep
+from dialer.store.retry import with_retries
 
 router = APIRouter(tags=["livekit"])
 log = logging.getLogger("dialer.api.livekit")
@@ -19,5 +20,5 @@ async def livekit_webhook(request: Request, runtime: RuntimeDep) -> dict[str, st
         event = runtime.webhook_receiver.receive(body, auth)
     except Exception:
         raise HTTPException(status_code=401, detail="webhook signature is missing or does not match") from None
-    result = await runtime.livekit_events.handle(event)
+    result = await with_retries(lambda: runtime.livekit_events.handle(event), what="livekit webhook")
     return {"result": result}

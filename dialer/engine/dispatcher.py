@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from functools import partial
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from dialer.fields import missing_fields
 from dialer.policy import Action, CallingWindow, Outcome, RetryPolicy, decide
 from dialer.store.db import Database
 from dialer.store.ids import new_id
+from dialer.store.retry import with_retries
 from dialer.store.models import Attempt, Batch, Call, Candidate, DoNotCall
 from dialer.telephony.base import DialFailed, DialRequest, Telephony, TelephonyUnavailable
 
@@ -224,23 +226,29 @@ class Dispatcher:
         wait = (dial.slot_at - self._clock.now()).total_seconds()
         if wait > 0:
             await self._sleep(wait)
+        call_id = dial.request.call_id
         try:
             await self._telephony.dial(dial.request)
         except DialFailed as failed:
-            log.info("call %s attempt ended: %s", dial.request.call_id, failed.outcome.value)
-            await self._record_end(dial.attempt_id, failed.outcome, failed.sip_status_code, failed.detail)
+            log.info("call %s attempt ended: %s", call_id, failed.outcome.value)
+            record = partial(self._record_end, dial.attempt_id, failed.outcome, failed.sip_status_code, failed.detail)
         except TelephonyUnavailable as unavailable:
             if unavailable.maybe_placed:
-                log.warning("call %s: %s; left for the reconciler", dial.request.call_id, unavailable.detail)
-            else:
-                log.warning("call %s not placed: %s", dial.request.call_id, unavailable.detail)
-                await self._record_end(dial.attempt_id, Outcome.ERROR, None, unavailable.detail)
+                log.warning("call %s: %s; left for the reconciler", call_id, unavailable.detail)
+                return
+            log.warning("call %s not placed: %s", call_id, unavailable.detail)
+            record = partial(self._record_end, dial.attempt_id, Outcome.ERROR, None, unavailable.detail)
         except Exception:
-            log.exception("call %s: unexpected dial error; left for the reconciler", dial.request.call_id)
+            log.exception("call %s: unexpected dial error; left for the reconciler", call_id)
+            return
         else:
-            await self._record_answer(dial.attempt_id)
+            record = partial(self._record_answer, dial.attempt_id)
         finally:
             self.wake()  # a line and a slot may have freed up
+        try:
+            await with_retries(record, what=f"recording call {call_id}")
+        except Exception:
+            log.exception("call %s: result not recorded; the reconciler will settle it", call_id)
 
     async def _record_answer(self, attempt_id: str) -> None:
         async with self._db.transaction() as session:

@@ -21,11 +21,13 @@ def add_decision(session: AsyncSession, call_id: str, at: datetime, code: str, r
 
 
 async def load_attempt(session: AsyncSession, attempt_id: str) -> tuple[Attempt, Call] | None:
-    attempt = await session.get(Attempt, attempt_id, with_for_update=True)
-    if attempt is None:
+    """Locks the call, then the attempt: every writer takes them in this order, so two never deadlock."""
+    call_id = await session.scalar(select(Attempt.call_id).where(Attempt.id == attempt_id))
+    if call_id is None:
         return None
-    call = await session.get(Call, attempt.call_id, with_for_update=True)
-    assert call is not None
+    call = await session.get(Call, call_id, with_for_update=True, populate_existing=True)
+    attempt = await session.get(Attempt, attempt_id, with_for_update=True, populate_existing=True)
+    assert call is not None and attempt is not None
     return attempt, call
 
 

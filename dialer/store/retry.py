@@ -1,0 +1,26 @@
+"""Retrying a whole transaction after a transient database failure (deadlock, serialization, lost connection)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+log = logging.getLogger("dialer.store")
+T = TypeVar("T")
+
+
+async def with_retries(work: Callable[[], Awaitable[T]], *, what: str, attempts: int = 4, base_delay_s: float = 0.05) -> T:
+    """`work` must open its own transaction, so a retry starts from scratch."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await work()
+        except (OperationalError, DBAPIError) as exc:
+            if attempt == attempts:
+                raise
+            log.warning("%s: transient database error (%s); retry %d", what, type(exc.orig).__name__, attempt)
+            await asyncio.sleep(base_delay_s * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
