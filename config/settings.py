@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     briefing_number: str | None = None
     default_region: str = Field(default="US", min_length=2, max_length=2)
 
+    # Provisioning (`dialer provision`): the SIP outbound trunk declared as configuration.
+    # The briefing inbound trunk and dispatch rule come from `briefing_number` (a comma list for several).
+    sip_outbound_address: str | None = None
+    sip_outbound_numbers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    sip_outbound_username: str | None = None
+    sip_outbound_password: str | None = None
+    sip_outbound_transport: Literal["auto", "udp", "tcp", "tls"] = "auto"
+
     # Calling rules.
     call_window_start: str = "09:00"
     call_window_end: str = "20:00"
@@ -95,6 +103,18 @@ class Settings(BaseSettings):
         if not value or any(day < 0 or day > 6 for day in value):
             raise ValueError("weekdays are 0 (Monday) to 6 (Sunday), comma-separated")
         return sorted(set(value))
+
+    @field_validator("sip_outbound_numbers", mode="before")
+    @classmethod
+    def _parse_comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("sip_outbound_transport", mode="before")
+    @classmethod
+    def _lower_transport(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("call_window_start", "call_window_end")
     @classmethod
@@ -137,7 +157,7 @@ def load_settings(env_file: str | Path | None = None, **overrides: object) -> Se
     """Build settings, turning pydantic's error into one line per bad setting, named as the user sets it."""
     try:
         if env_file is not None:
-            return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+            return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg,arg-type]
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = []

@@ -113,9 +113,8 @@ class Runtime:
                 window=window, voicemail_message=settings.voicemail_message, transfer_number=settings.transfer_number
             ),
         )
-        common = {"db": db, "clock": clock}
         voice = VoiceService(
-            **common,
+            db=db, clock=clock,
             agent_name=settings.agent_name,
             secret=settings.secret_key,
             dialer_url=settings.base_url,
@@ -127,29 +126,29 @@ class Runtime:
             clock=clock,
             livekit=livekit,
             telephony=telephony,
-            candidates=CandidateService(**common, default_region=settings.default_region),
-            interviews=InterviewService(**common, default_region=settings.default_region, secret=settings.secret_key),
+            candidates=CandidateService(db=db, clock=clock, default_region=settings.default_region),
+            interviews=InterviewService(db=db, clock=clock, default_region=settings.default_region, secret=settings.secret_key),
             batches=BatchService(
-                **common,
+                db=db, clock=clock,
                 trunk_id=settings.sip_outbound_trunk_id,
                 default_max_attempts=settings.max_attempts,
                 wake=dispatcher.wake,
             ),
             calls=CallService(
-                **common,
+                db=db, clock=clock,
                 trunk_id=settings.sip_outbound_trunk_id,
                 default_max_attempts=settings.max_attempts,
                 wake=dispatcher.wake,
             ),
-            dnc=DoNotCallService(**common, default_region=settings.default_region),
+            dnc=DoNotCallService(db=db, clock=clock, default_region=settings.default_region),
             agent_calls=agent_calls,
             dispatcher=dispatcher,
-            livekit_events=LiveKitEventHandler(**common, retry=retry, telephony=telephony, voice=voice),
+            livekit_events=LiveKitEventHandler(db=db, clock=clock, retry=retry, telephony=telephony, voice=voice),
             outbox=OutboxSender(
-                **common, url=settings.webhook_url, secret=settings.webhook_secret, build_report=agent_calls.report
+                db=db, clock=clock, url=settings.webhook_url, secret=settings.webhook_secret, build_report=agent_calls.report
             ),
             reconciler=Reconciler(
-                **common,
+                db=db, clock=clock,
                 telephony=telephony,
                 retry=retry,
                 owner=owner,
@@ -158,7 +157,7 @@ class Runtime:
                 max_call_duration_s=settings.max_call_duration_s,
             ),
             voice=voice,
-            briefings=BriefingService(**common, default_region=settings.default_region, secret=settings.secret_key),
+            briefings=BriefingService(db=db, clock=clock, default_region=settings.default_region, secret=settings.secret_key),
             owner=owner,
         )
 

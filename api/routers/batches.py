@@ -27,7 +27,7 @@ async def create_batch(
 
 @router.get("")
 async def list_batches(runtime: RuntimeDep) -> dict[str, list[BatchOut]]:
-    return {"items": [BatchOut.of(v) for v in await runtime.batches.list()]}
+    return {"items": [BatchOut.of(v) for v in await runtime.batches.list_batches()]}
 
 
 @router.get("/{batch_id}")

@@ -26,7 +26,7 @@ async def list_calls(
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> CallList:
-    details = await runtime.calls.list(batch_id=batch_id, candidate_id=candidate_id, state=state, after=after, limit=limit)
+    details = await runtime.calls.list_calls(batch_id=batch_id, candidate_id=candidate_id, state=state, after=after, limit=limit)
     return CallList(
         items=[CallOut.of(d) for d in details], next_after=details[-1].call.id if len(details) == limit else None
     )

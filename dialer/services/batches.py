@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dialer.clock import Clock
@@ -167,7 +167,7 @@ class BatchService:
                         not_after=item.not_after,
                     )
                 )
-            await session.execute(Call.__table__.insert(), rows)
+            await session.execute(insert(Call), rows)
         return batch_id
 
     async def get(self, batch_id: str) -> BatchView:
@@ -182,7 +182,7 @@ class BatchService:
             counts.update({state: int(n) for state, n in result.all()})
         return BatchView(batch=batch, counts=counts)
 
-    async def list(self, *, limit: int = 100) -> list[BatchView]:
+    async def list_batches(self, *, limit: int = 100) -> list[BatchView]:
         async with self._db.transaction() as session:
             ids = list(await session.scalars(select(Batch.id).order_by(Batch.created_at.desc(), Batch.id).limit(limit)))
         return [await self.get(batch_id) for batch_id in ids]
@@ -209,7 +209,7 @@ class BatchService:
                 )
                 if ids:
                     await session.execute(
-                        Decision.__table__.insert(),
+                        insert(Decision),
                         [{"call_id": cid, "at": now, "code": "batch_cancelled", "reason": "the batch was cancelled"} for cid in ids],
                     )
         if status == "active":

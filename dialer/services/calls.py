@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.clock import Clock
@@ -57,7 +57,7 @@ class CallService:
                 batch_id=None,
                 source="api",
             )
-            await session.execute(Call.__table__.insert(), [row])
+            await session.execute(insert(Call), [row])
         self._wake()
         return await self._get_call(row["id"])
 
@@ -68,7 +68,7 @@ class CallService:
             raise NotFound(f"call {call_id} not found")
         return call
 
-    async def list(
+    async def list_calls(
         self,
         *,
         batch_id: str | None = None,
