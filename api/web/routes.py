@@ -18,6 +18,7 @@ from pydantic import Field
 from api.deps import RuntimeDep
 from api.schemas.base import Request as RequestBody
 from api.web import session
+from dialer.runtime import Runtime
 
 log = logging.getLogger("dialer.web")
 
@@ -37,12 +38,17 @@ class LoginIn(RequestBody):
 
 
 def _origins(url: str) -> list[str]:
-    """LiveKit's origin in both forms the client uses: WebSocket for signalling, HTTP(S) for its checks."""
+    """LiveKit's origin in both forms the client uses: WebSocket for signalling, HTTP(S) for its checks. On LiveKit
+    Cloud the client may fail over to a regional host of the project (`*.livekit.cloud`), so those are allowed too."""
     parts = urlsplit(url)
     if not parts.netloc:
         return []
     secure = parts.scheme in ("https", "wss")
-    return [f"{'wss' if secure else 'ws'}://{parts.netloc}", f"{'https' if secure else 'http'}://{parts.netloc}"]
+    ws, http = ("wss", "https") if secure else ("ws", "http")
+    hosts = [parts.netloc]
+    if secure and parts.hostname and parts.hostname.endswith(".livekit.cloud"):
+        hosts.append("*.livekit.cloud")
+    return [f"{scheme}://{host}" for host in hosts for scheme in (ws, http)]
 
 
 def _security_headers(request: Request, response: Response) -> None:
@@ -57,13 +63,13 @@ def _security_headers(request: Request, response: Response) -> None:
     response.headers["Cache-Control"] = "no-store"
 
 
-def _signed_in(request: Request, runtime: RuntimeDep) -> bool:
+def _signed_in(request: Request, runtime: Runtime) -> bool:
     settings = runtime.settings
     cookie = request.cookies.get(session.COOKIE_NAME)
     return session.is_valid(cookie, secret=settings.secret_key, api_key=settings.api_key, now=runtime.clock.now())
 
 
-def _page(request: Request, runtime: RuntimeDep, name: str) -> Response:
+def _page(request: Request, runtime: Runtime, name: str) -> Response:
     if not _signed_in(request, runtime):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/web/login?next={quote(target, safe='')}", status_code=status.HTTP_303_SEE_OTHER)
@@ -110,8 +116,7 @@ async def login(
 ) -> Response:
     """Check the API key once and set the session cookie. The CSRF header is required here too, so another site
     cannot sign a browser in behind its user's back."""
-    if x_requested_with != session.CSRF_VALUE:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"send the header {session.CSRF_HEADER}: {session.CSRF_VALUE}")
+    _require_ui_header(x_requested_with)
     settings = runtime.settings
     if not session.api_key_matches(body.api_key, settings.api_key):
         log.warning("web sign-in refused: wrong API key")
@@ -136,8 +141,7 @@ async def logout(
     request: Request, runtime: RuntimeDep, x_requested_with: Annotated[str | None, Header()] = None
 ) -> Response:
     """Clear the cookie. Signed cookies cannot be revoked server-side: rotating DIALER_SECRET_KEY signs out everyone."""
-    if x_requested_with != session.CSRF_VALUE:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"send the header {session.CSRF_HEADER}: {session.CSRF_VALUE}")
+    _require_ui_header(x_requested_with)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(
         session.COOKIE_NAME, path="/", httponly=True, samesite="strict", secure=_is_https(request, runtime)
@@ -155,6 +159,11 @@ async def static(path: str) -> Response:
     return FileResponse(file, media_type=media_type, headers=headers)
 
 
-def _is_https(request: Request, runtime: RuntimeDep) -> bool:
+def _require_ui_header(value: str | None) -> None:
+    if value != session.CSRF_VALUE:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"send the header {session.CSRF_HEADER}: {session.CSRF_VALUE}")
+
+
+def _is_https(request: Request, runtime: Runtime) -> bool:
     """Secure cookies when served over TLS, or behind a TLS proxy that DIALER_PUBLIC_URL names."""
     return request.url.scheme == "https" or (runtime.settings.public_url or "").startswith("https://")

@@ -1,6 +1,7 @@
 // The interviewer's briefing page. Like the seed's voice-call-button: idle "Voice briefing" → "Connecting…" →
 // in the call with "End". The token comes from POST /api/voice/token; every API or connection error is shown.
 import { api, clearError, el, formatTime, showError, wireSignOut } from "./api.js";
+import { renderAgent, renderSegment } from "./briefing-view.js";
 import { VoiceSession } from "./voice-session.js";
 
 const NAME_KEY = "dialer.userName";
@@ -34,24 +35,8 @@ function setState(state, message) {
   if (message) statusLine.textContent = message;
 }
 
-function setAgent({ text, speaking }) {
-  const dd = $("agent-state");
-  dd.textContent = text;
-  dd.classList.toggle("speaking", speaking);
-}
-
-function showSegment({ id, who, text, final }) {
-  let item = transcript.querySelector(`li[data-segment="${CSS.escape(id)}"]`);
-  if (!item) {
-    item = el("li", { "data-segment": id }, el("span", { class: "who" }), el("span", { class: "text" }));
-    transcript.append(item);
-  }
-  item.querySelector(".who").textContent = `${who}:`;
-  item.querySelector(".text").textContent = text;
-  item.classList.toggle("interim", !final);
-  item.setAttribute("aria-busy", String(!final)); // screen readers read the segment once it is final
-  transcript.scrollTop = transcript.scrollHeight;
-}
+const setAgent = (state) => renderAgent($("agent-state"), state);
+const showSegment = (segment) => renderSegment(transcript, segment);
 
 function fail(what, err) {
   showError(errorRegion, what, err);
@@ -80,15 +65,23 @@ async function showDetails() {
   $("detail-candidate").textContent = await loadCandidateName(interview.candidate_id);
 }
 
+const MAX_NAMES = 50; // candidate names looked up for the list; beyond that the list shows ids
+
+function interviewLabel(interview) {
+  const who = candidateNames.get(interview.candidate_id) || interview.candidate_id;
+  return `${who} · ${interview.role} · ${formatTime(interview.scheduled_at)}`;
+}
+
 async function loadInterviews() {
   const wanted = new URLSearchParams(location.search).get("interview_id");
   try {
     const { items } = await api("/api/interviews");
+    const ids = [...new Set(items.map((i) => i.candidate_id))].slice(0, MAX_NAMES);
+    await Promise.all(ids.map(loadCandidateName));
     select.replaceChildren(el("option", { value: "", text: items.length ? "Choose an interview…" : "No interviews scheduled" }));
     for (const interview of items) {
       interviews.set(interview.id, interview);
-      const label = `${interview.role} · ${formatTime(interview.scheduled_at)} · ${interview.candidate_id}`;
-      select.append(el("option", { value: interview.id, text: label }));
+      select.append(el("option", { value: interview.id, text: interviewLabel(interview) }));
     }
   } catch (err) {
     select.replaceChildren(el("option", { value: "", text: "Interviews could not be loaded" }));

@@ -58,7 +58,11 @@ export function renderCallRow(tbody, call, { onCall }) {
   row.signature = signature;
   row.dataset.state = call.state;
   const [candidate, state, attempts, next, fields, decisions, actions] = row.children;
-  candidate.replaceChildren(el("span", { class: "id", text: call.candidate_id }), el("br"), el("span", { class: "id", text: call.id }));
+  candidate.replaceChildren(
+    el("span", { class: "id", text: call.candidate_id }),
+    el("br"),
+    el("span", { class: "id muted", text: `call ${call.id}` }),
+  );
   const outcome = call.last_outcome ? ` last: ${call.last_outcome}` : "";
   state.replaceChildren(el("span", { class: `badge ${call.state}`, text: stateLabel(call.state) }), outcome);
   attempts.replaceChildren(...attemptsCell(call).filter(Boolean));

@@ -129,6 +129,8 @@ async function refreshSingleCalls() {
     throw err;
   })));
   const present = calls.filter(Boolean);
+  if (present.length !== ids.length) sessionStorage.setItem(SINGLE_CALLS_KEY, JSON.stringify(present.map((c) => c.id)));
+  singleTable.hidden = present.length === 0;
   for (const call of present) renderCallRow(singleBody, call, callHandlers);
   pruneRows(singleBody, new Set(present.map((c) => c.id)));
 }
