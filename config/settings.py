@@ -87,8 +87,6 @@ class Settings(BaseSettings):
         "We'll try you again later. Thank you!"
     )
     transfer_number: str | None = None
-    llm_model: str = "gpt-4o-mini"
-    llm_base_url: str | None = None
 
     @field_validator("call_weekdays", mode="before")
     @classmethod
