@@ -30,6 +30,14 @@ def _validation_message(error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _responder(status: int) -> Any:
+    async def respond(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DialerError)
+        return JSONResponse(status_code=status, content={"detail": exc.message})
+
+    return respond
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -42,18 +50,6 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = [{"loc": list(p.loc), "message": p.message} for p in exc.problems]
         return JSONResponse(status_code=422, content={"detail": exc.message, "errors": errors})
 
-    @app.exception_handler(NotFound)
-    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": exc.message})
-
-    @app.exception_handler(Conflict)
-    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": exc.message})
-
-    @app.exception_handler(Forbidden)
-    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
-        return JSONResponse(status_code=403, content={"detail": exc.message})
-
-    @app.exception_handler(DialerError)
-    async def _other(_: Request, exc: DialerError) -> JSONResponse:
-        return JSONResponse(status_code=400, content={"detail": exc.message})
+    # Most specific first is not needed: Starlette picks the handler of the nearest class in the exception's MRO.
+    for error_type, status in ((NotFound, 404), (Conflict, 409), (Forbidden, 403), (DialerError, 400)):
+        app.add_exception_handler(error_type, _responder(status))

@@ -22,6 +22,7 @@ from dialer.clock import ManualClock
 from dialer.store.db import Database
 from dialer.store.migrate import upgrade
 from dialer.store.models import Base
+from tests.receiver import Receiver
 from tests.support import API_KEY, T0
 
 PG_ADMIN_URL = os.environ.get("DIALER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -121,3 +122,12 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 def auth() -> dict[str, str]:
     return {"Authorization": f"Bearer {API_KEY}"}
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A loopback receiver for the dialer's webhooks out."""
+    r = Receiver()
+    await r.start()
+    yield r
+    await r.stop()

@@ -18,15 +18,20 @@ router = APIRouter(prefix="/api/agent", tags=["agent"])
 log = logging.getLogger("dialer.api.agent")
 
 
-async def call_scope(call_id: str, runtime: RuntimeDep, creds: Credentials) -> str:
+def _require_scope(runtime: RuntimeDep, creds: Credentials, *, kind: str, subject: str) -> None:
+    """The bearer must be a credential the dialer issued for exactly this call or interview, still valid."""
     if creds is None:
-        raise unauthorized("send the call's credential: Authorization: Bearer <token from the dispatch metadata>")
+        raise unauthorized(f"send the {kind}'s credential: Authorization: Bearer <token from the dispatch metadata>")
     try:
         scope = credentials.verify(creds.credentials, secret=runtime.settings.secret_key, now=runtime.clock.now())
     except credentials.InvalidCredential as exc:
         raise unauthorized(f"credential rejected: {exc}") from None
-    if scope.kind != "call" or scope.subject != call_id:
-        raise unauthorized("this credential is for another call")
+    if scope != credentials.Scope(kind, subject):
+        raise unauthorized(f"this credential is for another {kind}")
+
+
+async def call_scope(call_id: str, runtime: RuntimeDep, creds: Credentials) -> str:
+    _require_scope(runtime, creds, kind="call", subject=call_id)
     return call_id
 
 
@@ -39,16 +44,8 @@ def _is_agent_key(runtime: RuntimeDep, creds: Credentials) -> bool:
 
 async def interview_scope(interview_id: str, runtime: RuntimeDep, creds: Credentials) -> str:
     """An interview's own credential (web briefing), or the agent workers' key (callers to the briefing number)."""
-    if _is_agent_key(runtime, creds):
-        return interview_id
-    if creds is None:
-        raise unauthorized("send the interview's credential or the agent key")
-    try:
-        scope = credentials.verify(creds.credentials, secret=runtime.settings.secret_key, now=runtime.clock.now())
-    except credentials.InvalidCredential as exc:
-        raise unauthorized(f"credential rejected: {exc}") from None
-    if scope.kind != "interview" or scope.subject != interview_id:
-        raise unauthorized("this credential is for another interview")
+    if not _is_agent_key(runtime, creds):
+        _require_scope(runtime, creds, kind="interview", subject=interview_id)
     return interview_id
 
 

@@ -7,58 +7,15 @@ import hmac
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from aiohttp import web
 
 from config.settings import Settings
 from dialer.clock import ManualClock
+from tests.receiver import Receiver
 from tests.stack import Stack, running_stack
 
 SECRET = "webhook-secret"
-
-
-class Receiver:
-    """The recruiter's system: records each delivery; answers with the next scripted status (200 when none)."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[tuple[dict[str, Any], bytes, dict[str, str]]] = []
-        self.statuses: list[int] = []
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/hook", self._hook)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}/hook"
-
-    async def _hook(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        status = self.statuses.pop(0) if self.statuses else 200
-        if status == 200:
-            self.deliveries.append((json.loads(body), body, dict(request.headers)))
-        return web.Response(status=status)
-
-    async def stop(self) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [d for d, _, _ in self.deliveries if d["type"] == kind]
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = Receiver()
-    await r.start()
-    yield r
-    await r.stop()
 
 
 @pytest.fixture

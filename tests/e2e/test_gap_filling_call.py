@@ -19,18 +19,11 @@ from agent.settings import AgentSettings
 from config.settings import Settings
 from dialer.clock import ManualClock
 from tests.agent.scripted_llm import ScriptedLLM, call, say
-from tests.api.test_agent_api import SECRET, Receiver
+from tests.api.test_agent_api import SECRET
+from tests.receiver import Receiver
 from tests.stack import Stack, running_stack
 
 PHONE = "+12125550116"  # answers, stays on the line until someone hangs up
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = Receiver()
-    await r.start()
-    yield r
-    await r.stop()
 
 
 @pytest.fixture
