@@ -8,9 +8,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 from livekit.api import TokenVerifier
+from livekit.protocol.models import ParticipantInfo, Room
+from livekit.protocol.webhook import WebhookEvent
 
 from config.settings import Settings
 from dialer.clock import ManualClock
+from dialer.sandbox.webhooks import CONTENT_TYPE, encode_webhook
 from tests.stack import Stack, running_stack
 
 
@@ -114,3 +117,41 @@ async def test_token_needs_the_api_key(stack: Stack) -> None:
 
 async def test_status_of_unknown_room_is_404(stack: Stack) -> None:
     assert (await stack.http.get("/api/voice/session/nope/status")).status_code == 404
+
+
+def _event(kind: str, room: str, *, identity: str, attributes: dict[str, str], at: int) -> WebhookEvent:
+    participant = ParticipantInfo(identity=identity, kind=ParticipantInfo.Kind.STANDARD, attributes=attributes)
+    return WebhookEvent(event=kind, id=f"EV_{kind}_{identity}", created_at=at, room=Room(name=room), participant=participant)
+
+
+async def _send(stack: Stack, event: WebhookEvent) -> str:
+    lk = stack.runtime.livekit
+    body, token = encode_webhook(event, api_key=lk.api_key, api_secret=lk.api_secret)
+    response = await stack.http.post("/api/livekit/webhook", content=body, headers={"Authorization": token, "Content-Type": CONTENT_TYPE})
+    assert response.status_code == 200, response.text
+    return str(response.json()["result"])
+
+
+async def test_briefing_session_ends_when_the_last_human_leaves(stack: Stack) -> None:
+    ids = await _interview(stack)
+    body = (await stack.http.post("/api/voice/token", json={"mode": "briefing", "interview_id": ids["interview_id"], "user_name": "Alan"})).json()
+    assert (await stack.http.get(f"/api/voice/session/{body['room_name']}/status")).json()["state"] == "open"
+    at = int(stack.clock.now().timestamp())
+    left = _event("participant_left", body["room_name"], identity="web-alan", attributes={"dialer.mode": "briefing"}, at=at)
+    assert await _send(stack, left) == "applied"
+    assert (await stack.http.get(f"/api/voice/session/{body['room_name']}/status")).json()["state"] == "ended"
+    assert [r.request.room for r in stack.sandbox.requests_for("DeleteRoom")] == [body["room_name"]]
+
+
+async def test_web_gap_filling_call_is_answered_on_join_and_completed_on_leave(stack: Stack) -> None:
+    ids = await _interview(stack)
+    body = (await stack.http.post("/api/voice/token", json={"mode": "gap_filling", "candidate_id": ids["candidate_id"], "user_name": "Grace"})).json()
+    call_id = body["room_name"].removeprefix("web-")
+    attributes = {"dialer.mode": "gap_filling", "dialer.call_id": call_id}
+    at = int(stack.clock.now().timestamp())
+    assert await _send(stack, _event("participant_joined", body["room_name"], identity="web-grace", attributes=attributes, at=at)) == "applied"
+    assert await _send(stack, _event("participant_left", body["room_name"], identity="web-grace", attributes=attributes, at=at + 95)) == "applied"
+    call = (await stack.http.get(f"/api/calls/{call_id}")).json()
+    assert call["state"] == "completed" and call["attempts"][0]["duration_s"] == 95
+    assert [r.request.room for r in stack.sandbox.requests_for("DeleteRoom")] == [body["room_name"]]
+    assert (await stack.http.get(f"/api/voice/session/{body['room_name']}/status")).json()["state"] == "completed"
