@@ -13,3 +13,5 @@ def configure_logging(level: str | None = None) -> None:
     )
     # APScheduler logs every tick at INFO; its warnings and errors are what matter.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO; URLs are ours (ids only), but the noise is not worth it.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
