@@ -43,13 +43,29 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if host != settings.host or port != settings.port:
         settings = settings.model_copy(update={"host": host, "port": port})
     app = create_app(Runtime.build(settings))
-    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
+    # uvicorn's access log prints raw paths (which can hold phone numbers); ours logs route templates.
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
     return 0
+
+
+def cmd_provision(settings: Settings, args: argparse.Namespace) -> int:
+    from dialer.provisioning import provision_command
+
+    return asyncio.run(provision_command(settings, dry_run=args.dry_run))
+
+
+def cmd_trunks(settings: Settings, args: argparse.Namespace) -> int:
+    from dialer.provisioning import trunks_list_command
+
+    assert args.trunks_command == "list"
+    return asyncio.run(trunks_list_command(settings))
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
+    "provision": cmd_provision,
+    "trunks": cmd_trunks,
 }
 
 
@@ -61,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     sub.add_parser("migrate", help="apply database migrations and exit")
+    provision = sub.add_parser(
+        "provision", help="create or update the SIP trunks and briefing dispatch rule in LiveKit (needs LIVEKIT_URL)"
+    )
+    provision.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    trunks = sub.add_parser("trunks", help="inspect LiveKit's SIP trunks and dispatch rules (needs LIVEKIT_URL)")
+    trunks_sub = trunks.add_subparsers(dest="trunks_command", required=True)
+    trunks_sub.add_parser("list", help="inbound and outbound trunks and dispatch rules (numbers masked)")
     return parser
 
 
