@@ -156,7 +156,8 @@ class CandidateService:
                     updates.append({**row, "id": cid, "updated_at": now})
                 ids[row["external_id"]] = cid
             if inserts:
-                await session.execute(insert(Candidate), inserts)
+                # render_nulls: rows with and without a time zone stay one executemany (not a statement per switch).
+                await session.execute(insert(Candidate).execution_options(render_nulls=True), inserts)
             if updates:
                 await session.execute(update(Candidate), updates)
         return BulkResult(created=len(inserts), updated=len(updates), ids=ids)
