@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api.access_log import install_access_log
 from api.errors import install_error_handlers
-from api.routers import agent, batches, calls, candidates, dnc, health, interviews, livekit_webhook, voice
+from api.routers import agent, batches, calls, candidates, dnc, health, interviews, livekit_webhook, metrics, voice
 from api.web import routes as web
 from dialer.runtime import Runtime
 
@@ -36,6 +36,6 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     app.state.runtime = runtime
     install_error_handlers(app)
     install_access_log(app)
-    for module in (health, candidates, interviews, batches, calls, dnc, livekit_webhook, agent, voice, web):
+    for module in (health, metrics, candidates, interviews, batches, calls, dnc, livekit_webhook, agent, voice, web):
         app.include_router(module.router)
     return app

@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     dispatch_interval_s: float = Field(default=2.0, gt=0, le=60)
     dial_lease_s: int = Field(default=120, ge=10)
     # Several instances: CPS jitter guard, reconciler clock, LiveKit time-out, circuit breaker (README "Several instances").
-    cps_guard_ms: int = Field(default=50, ge=0, le=1000)
+    cps_guard_ms: int = Field(default=100, ge=0, le=1000)
     reconcile_interval_s: float = Field(default=15.0, gt=0, le=600)
     livekit_timeout_s: float = Field(default=10.0, gt=0, le=120)
     circuit_failure_threshold: int = Field(default=5, ge=1, le=1000)

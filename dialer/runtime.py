@@ -11,6 +11,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,10 +19,13 @@ from livekit.api import TokenVerifier, WebhookReceiver
 
 from config.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
 from dialer.clock import Clock, SystemClock
+from dialer.engine.circuit import CircuitBreaker, CircuitState
 from dialer.engine.dispatcher import DispatchConfig, Dispatcher
 from dialer.engine.livekit_events import LiveKitEventHandler
+from dialer.engine.metrics import DialerMetrics
 from dialer.engine.outbox import OutboxSender
 from dialer.engine.reconciler import Reconciler
+from dialer.engine.wakeups import Wakeups
 from dialer.policy import DEFAULT_RETRY_POLICY, CallingWindow
 from dialer.services.agent_calls import AgentCallConfig, AgentCallService
 from dialer.services.batches import BatchService
@@ -68,6 +72,9 @@ class Runtime:
     voice: VoiceService
     briefings: BriefingService
     owner: str
+    circuit: CircuitBreaker
+    metrics: DialerMetrics
+    wakeups: Wakeups
     sandbox: Any = None
     scheduler: AsyncIOScheduler | None = field(default=None)
 
@@ -82,8 +89,22 @@ class Runtime:
             else:
                 assert settings.livekit_url and settings.livekit_api_key and settings.livekit_api_secret
                 livekit = LiveKitAccess(settings.livekit_url, settings.livekit_api_key, settings.livekit_api_secret)
-        telephony = LiveKitTelephony(url=livekit.url, api_key=livekit.api_key, api_secret=livekit.api_secret)
+        telephony = LiveKitTelephony(
+            url=livekit.url, api_key=livekit.api_key, api_secret=livekit.api_secret,
+            request_timeout_s=settings.livekit_timeout_s,
+        )
         owner = instance_id()
+        circuit = CircuitBreaker(
+            clock=clock,
+            failure_threshold=settings.circuit_failure_threshold,
+            cooldown=timedelta(seconds=settings.circuit_cooldown_s),
+            # A probe's result may take the whole ringing time-out plus a request time-out to come back.
+            probe_timeout=timedelta(seconds=settings.ringing_timeout_s + 2 * settings.livekit_timeout_s),
+        )
+        metrics = DialerMetrics(  # `outbox` is bound below, before anything can scrape
+            circuit=circuit, webhook_failures=lambda: outbox.failures, trunk_id=settings.sip_outbound_trunk_id
+        )
+        db.on_commit(metrics.note_commit)
         window = CallingWindow.from_strings(settings.call_window_start, settings.call_window_end, settings.call_weekdays)
         retry = DEFAULT_RETRY_POLICY
         dispatcher = Dispatcher(
@@ -104,14 +125,21 @@ class Runtime:
                 ringing_timeout_s=settings.ringing_timeout_s,
                 max_call_duration_s=settings.max_call_duration_s,
                 lease_s=settings.dial_lease_s,
+                cps_guard_s=settings.cps_guard_ms / 1000,
             ),
+            circuit=circuit,
+            metrics=metrics,
         )
+        wakeups = Wakeups(db=db, trunk_id=settings.sip_outbound_trunk_id, wake=dispatcher.wake)
         agent_calls = AgentCallService(
             db=db,
             clock=clock,
             config=AgentCallConfig(
                 window=window, voicemail_message=settings.voicemail_message, transfer_number=settings.transfer_number
             ),
+        )
+        outbox = OutboxSender(
+            db=db, clock=clock, url=settings.webhook_url, secret=settings.webhook_secret, build_report=agent_calls.report
         )
         voice = VoiceService(
             db=db, clock=clock,
@@ -132,21 +160,19 @@ class Runtime:
                 db=db, clock=clock,
                 trunk_id=settings.sip_outbound_trunk_id,
                 default_max_attempts=settings.max_attempts,
-                wake=dispatcher.wake,
+                wake=wakeups.announce,
             ),
             calls=CallService(
                 db=db, clock=clock,
                 trunk_id=settings.sip_outbound_trunk_id,
                 default_max_attempts=settings.max_attempts,
-                wake=dispatcher.wake,
+                wake=wakeups.announce,
             ),
             dnc=DoNotCallService(db=db, clock=clock, default_region=settings.default_region),
             agent_calls=agent_calls,
             dispatcher=dispatcher,
             livekit_events=LiveKitEventHandler(db=db, clock=clock, retry=retry, telephony=telephony, voice=voice),
-            outbox=OutboxSender(
-                db=db, clock=clock, url=settings.webhook_url, secret=settings.webhook_secret, build_report=agent_calls.report
-            ),
+            outbox=outbox,
             reconciler=Reconciler(
                 db=db, clock=clock,
                 telephony=telephony,
@@ -159,6 +185,9 @@ class Runtime:
             voice=voice,
             briefings=BriefingService(db=db, clock=clock, default_region=settings.default_region, secret=settings.secret_key),
             owner=owner,
+            circuit=circuit,
+            metrics=metrics,
+            wakeups=wakeups,
         )
 
     @property
@@ -194,9 +223,13 @@ class Runtime:
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(self._tick_dispatch, "interval", seconds=self.settings.dispatch_interval_s, id="dispatch")
         scheduler.add_job(self.outbox.run_once, "interval", seconds=2, id="outbox", max_instances=1, coalesce=True)
-        scheduler.add_job(self.reconciler.run_once, "interval", seconds=15, id="reconcile", max_instances=1, coalesce=True)
+        scheduler.add_job(
+            self.reconciler.run_once, "interval", seconds=self.settings.reconcile_interval_s, id="reconcile",
+            max_instances=1, coalesce=True,
+        )
         scheduler.start()
         self.scheduler = scheduler
+        await self.wakeups.start()
         self.dispatcher.wake()
 
     async def _tick_dispatch(self) -> None:
@@ -204,12 +237,22 @@ class Runtime:
         self.dispatcher.wake()
 
     def health_details(self) -> dict[str, object]:
-        return {"livekit": "sandbox" if self.settings.uses_sandbox else "livekit", "instance": self.owner}
+        return {
+            "livekit": "sandbox" if self.settings.uses_sandbox else "livekit",
+            "instance": self.owner,
+            "circuit": self.circuit.snapshot().as_dict(),
+        }
+
+    @property
+    def degraded(self) -> bool:
+        """Dialling is paused or probing: LiveKit or the trunk has been failing."""
+        return self.circuit.state is not CircuitState.CLOSED
 
     async def stop(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+        await self.wakeups.stop()
         await self.dispatcher.stop()
         await self.outbox.close()
         await self.telephony.close()

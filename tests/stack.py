@@ -52,14 +52,18 @@ def _listening_socket() -> socket.socket:
 
 
 @asynccontextmanager
-async def running_stack(settings: Settings, clock: ManualClock, **sandbox_options: Any) -> AsyncIterator[Stack]:
+async def running_stack(
+    settings: Settings, clock: ManualClock, *, webhook_path: str = "/api/livekit/webhook", **sandbox_options: Any
+) -> AsyncIterator[Stack]:
+    """`webhook_path`: where the sandbox sends its webhooks (another path holds them back, for tests that deliver
+    `sandbox.webhook_events` themselves: late, twice, out of order)."""
     sock = _listening_socket()
     port = sock.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     settings = settings.model_copy(update={"public_url": base_url, "sandbox_port": 0})
     runtime = Runtime.build(settings, clock=clock)
     options = {"ring_delay_s": 0.0, "auto_hangup": False, "clock": lambda: clock.now().timestamp(), **sandbox_options}
-    await runtime.start_sandbox(webhook_url=f"{base_url}/api/livekit/webhook", **options)
+    await runtime.start_sandbox(webhook_url=f"{base_url}{webhook_path}", **options)
     server = uvicorn.Server(uvicorn.Config(create_app(runtime, manage_runtime=False), lifespan="off", log_level="warning"))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     http = httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {settings.api_key}"})

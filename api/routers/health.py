@@ -12,7 +12,9 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health")
 async def health(runtime: RuntimeDep) -> dict[str, Any]:
-    """Liveness plus the database round trip; no auth so load balancers can use it."""
+    """Liveness plus the database round trip; no auth so load balancers can use it. "degraded" (still 200: the API
+    works) while the circuit breaker has dialling paused or probing."""
     async with runtime.db.engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
-    return {"status": "ok", "database": runtime.db.dialect, **runtime.health_details()}
+    status = "degraded" if runtime.degraded else "ok"
+    return {"status": status, "database": runtime.db.dialect, **runtime.health_details()}

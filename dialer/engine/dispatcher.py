@@ -4,6 +4,13 @@ Per run: lock the trunk's budget row, count active calls, claim due calls, ask t
 those to dial now write the attempt (state `dialing`, attempt id, CPS slot) and commit. Only after that commit does a
 task send the SIP request, at its slot. A crash after the commit leaves a `dialing` row with a lease, which the
 reconciler settles by asking LiveKit; nothing is ever re-dialled blindly.
+
+The room and agent dispatch are prepared ahead; the SIP request leaves at its slot. Slots are (1 s + guard) / CPS
+apart, and a SIP request that cannot leave within guard / 4 of its slot (a stalled event loop, a slow room set-up)
+takes a fresh slot instead. So any `cap` consecutive requests span at least a second as LiveKit receives them, across
+every instance sharing the budget row, as long as the way from that check to LiveKit (the rest of the client, the
+network) varies by less than 3/4 of the guard. The circuit breaker stops claiming while LiveKit or the trunk keeps
+failing, and holds back planned dials once it opens.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialer import credentials
 from dialer.clock import Clock
 from dialer.engine import queue
+from dialer.engine.circuit import CircuitBreaker
+from dialer.engine.metrics import DialerMetrics
 from dialer.engine.results import add_decision, end_attempt, load_attempt, mark_answered
 from dialer.fields import missing_fields
 from dialer.policy import Action, CallingWindow, Outcome, RetryPolicy, decide
@@ -34,6 +43,7 @@ from dialer.telephony.base import DialFailed, DialRequest, Telephony, TelephonyU
 log = logging.getLogger("dialer.dispatcher")
 
 Sleeper = Callable[[float], Awaitable[None]]
+Recorder = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,11 @@ class DispatchConfig:
     max_call_duration_s: int = 600
     lease_s: int = 120
     scan_limit: int = 200  # due calls examined per run (those outside their window are rescheduled)
+    cps_guard_s: float = 0.1  # added to each second of CPS slots; a request later than a quarter of it is re-slotted
+
+    @property
+    def slot_interval(self) -> timedelta:
+        return timedelta(seconds=(1.0 + self.cps_guard_s) / self.calls_per_second)
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,7 @@ class PlannedDial:
     request: DialRequest
     attempt_id: str
     slot_at: datetime
+    probe: bool = False  # the one dial a half-open circuit lets through
 
 
 class Dispatcher:
@@ -70,6 +86,8 @@ class Dispatcher:
         config: DispatchConfig,
         owner: str,
         sleep: Sleeper = asyncio.sleep,
+        circuit: CircuitBreaker | None = None,
+        metrics: DialerMetrics | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -77,6 +95,8 @@ class Dispatcher:
         self._config = config
         self._owner = owner
         self._sleep = sleep
+        self._circuit = circuit
+        self._metrics = metrics
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
@@ -127,18 +147,27 @@ class Dispatcher:
 
     async def _plan(self) -> list[PlannedDial]:
         cfg = self._config
+        allowance = self._circuit.allowance() if self._circuit is not None else None
+        if allowance == 0:
+            return []  # circuit open: leave the calls queued rather than burn attempts against a failing LiveKit
         now = self._clock.now()
         planned: list[PlannedDial] = []
         async with self._db.transaction() as session:
             budget = await queue.lock_budget(session, cfg.trunk_id, now)
             room = cfg.max_concurrent - await queue.count_active(session, cfg.trunk_id)
-            calls = await queue.claim_due(session, trunk_id=cfg.trunk_id, now=now, limit=cfg.scan_limit)
+            slot = max(budget.next_slot_at, now)
+            horizon = now + timedelta(seconds=cfg.horizon_s)
+            if room <= 0 or slot > horizon:
+                return []  # every line or every slot in the horizon is taken (by any instance): claim nothing
+            interval = cfg.slot_interval
+            free_slots = int((horizon - slot) / interval) + 1
+            # Claim no more than can be dialled now: with several instances most runs find only a few free slots,
+            # and loading and deciding on rows they cannot dial would only cost CPU (and timing jitter).
+            limit = min(cfg.scan_limit, room, free_slots, allowance if allowance is not None else cfg.scan_limit)
+            calls = await queue.claim_due(session, trunk_id=cfg.trunk_id, now=now, limit=limit)
             if not calls:
                 return []
             candidates, batches, blocked = await _context(session, calls)
-            slot = max(budget.next_slot_at, now)
-            interval = timedelta(seconds=1.0 / cfg.calls_per_second)
-            horizon = now + timedelta(seconds=cfg.horizon_s)
             for call in calls:
                 candidate = candidates[call.candidate_id]
                 batch = batches.get(call.batch_id) if call.batch_id else None
@@ -157,9 +186,10 @@ class Dispatcher:
                     batch_status=batch.status if batch else "active",
                 )
                 if decision.action is Action.DIAL:
-                    if len(planned) >= room or slot > horizon:
+                    if len(planned) >= room or slot > horizon or (allowance is not None and len(planned) >= allowance):
                         continue  # stays due; taken by the next run as slots and lines free up
-                    planned.append(self._start_attempt(session, call, candidate, slot, now, decision.reason))
+                    probe = allowance is not None
+                    planned.append(self._start_attempt(session, call, candidate, slot, now, decision.reason, probe=probe))
                     slot += interval
                 elif decision.action is Action.WAIT:
                     call.next_attempt_at = decision.at  # None parks it (paused batch) until resumed
@@ -172,12 +202,25 @@ class Dispatcher:
                     add_decision(session, call.id, now, decision.code.value, decision.reason)
             if planned:
                 budget.next_slot_at = slot
+        if len(planned) < len(calls):
+            self.wake()  # some were rescheduled or closed instead: more due calls may wait behind them
         if planned:
             log.info("dialling %d call(s) on trunk %s", len(planned), cfg.trunk_id)
+            if allowance is not None and self._circuit is not None:
+                self._circuit.probe_started()
+                log.warning("circuit half-open: call %s is the probe", planned[0].request.call_id)
         return planned
 
     def _start_attempt(
-        self, session: AsyncSession, call: Call, candidate: Candidate, slot: datetime, now: datetime, reason: str
+        self,
+        session: AsyncSession,
+        call: Call,
+        candidate: Candidate,
+        slot: datetime,
+        now: datetime,
+        reason: str,
+        *,
+        probe: bool = False,
     ) -> PlannedDial:
         cfg = self._config
         number = call.attempts_made + 1
@@ -218,37 +261,104 @@ class Dispatcher:
             ringing_timeout_s=cfg.ringing_timeout_s,
             max_call_duration_s=cfg.max_call_duration_s,
         )
-        return PlannedDial(request=request, attempt_id=attempt_id, slot_at=slot)
+        return PlannedDial(request=request, attempt_id=attempt_id, slot_at=slot, probe=probe)
 
     # -- the SIP request, after the commit --------------------------------------------------------------------------
 
     async def _dial(self, dial: PlannedDial) -> None:
-        wait = (dial.slot_at - self._clock.now()).total_seconds()
-        if wait > 0:
-            await self._sleep(wait)
         call_id = dial.request.call_id
         try:
-            await self._telephony.dial(dial.request)
-        except DialFailed as failed:
-            log.info("call %s attempt ended: %s", call_id, failed.outcome.value)
-            record = partial(self._record_end, dial.attempt_id, failed.outcome, failed.sip_status_code, failed.detail)
-        except TelephonyUnavailable as unavailable:
-            if unavailable.maybe_placed:
-                log.warning("call %s: %s; left for the reconciler", call_id, unavailable.detail)
-                return
-            log.warning("call %s not placed: %s", call_id, unavailable.detail)
-            record = partial(self._record_end, dial.attempt_id, Outcome.ERROR, None, unavailable.detail)
-        except Exception:
-            log.exception("call %s: unexpected dial error; left for the reconciler", call_id)
-            return
-        else:
-            record = partial(self._record_answer, dial.attempt_id)
+            record = await self._attempt(dial)
         finally:
             self.wake()  # a line and a slot may have freed up
+        if record is None:
+            return
         try:
-            await with_retries(record, what=f"recording call {call_id}")
+            # The outcome is known only here: ride out a database restart (up to ~13 s) rather than leave it to the
+            # reconciler, which could only call it an error.
+            await with_retries(record, what=f"recording call {call_id}", attempts=8, base_delay_s=0.1)
         except Exception:
             log.exception("call %s: result not recorded; the reconciler will settle it", call_id)
+
+    async def _attempt(self, dial: PlannedDial) -> Recorder | None:
+        """Prepare, wait for the slot, place. Returns how to record the result; None leaves it to the reconciler."""
+        call_id = dial.request.call_id
+        slot: datetime | None = None
+        try:
+            await self._telephony.prepare(dial.request)
+            slot = await self._wait_for_slot(dial)
+            if slot is None:
+                return None
+            if self._circuit is not None and not self._circuit.may_place(probe=dial.probe):
+                log.warning("call %s not placed: the LiveKit circuit opened while it waited", call_id)
+                await self._close_room_quietly(dial.request.room_name)
+                detail = "not placed: LiveKit circuit open"
+                return partial(self._record_end, dial.attempt_id, Outcome.ERROR, None, detail)
+            await self._telephony.place(dial.request)
+        except DialFailed as failed:
+            log.info("call %s attempt ended: %s", call_id, failed.outcome.value)
+            self._observe(slot, ok=failed.outcome is not Outcome.ERROR)  # ERROR: the trunk or carrier failed
+            return partial(self._record_end, dial.attempt_id, failed.outcome, failed.sip_status_code, failed.detail)
+        except TelephonyUnavailable as unavailable:
+            self._observe(None, ok=False)
+            if unavailable.maybe_placed:
+                log.warning("call %s: %s; left for the reconciler", call_id, unavailable.detail)
+                return None
+            log.warning("call %s not placed: %s", call_id, unavailable.detail)
+            return partial(self._record_end, dial.attempt_id, Outcome.ERROR, None, unavailable.detail)
+        except Exception:
+            log.exception("call %s: unexpected dial error; left for the reconciler", call_id)
+            return None
+        self._observe(slot, ok=True)
+        return partial(self._record_answer, dial.attempt_id)
+
+    async def _wait_for_slot(self, dial: PlannedDial) -> datetime | None:
+        """Sleep until the slot; past it by more than guard / 4, take a new one. None: no slot to be had (database
+        trouble), so the SIP request does not leave."""
+        slot = dial.slot_at
+        guard = self._config.cps_guard_s
+        while True:
+            wait = (slot - self._clock.now()).total_seconds()
+            if wait > 0:
+                await self._sleep(wait)
+            late = (self._clock.now() - slot).total_seconds()
+            if guard <= 0 or late <= guard / 4:
+                return slot
+            log.info("call %s missed its CPS slot by %.0f ms; taking a new one", dial.request.call_id, late * 1000)
+            try:
+                what = f"re-slotting call {dial.request.call_id}"
+                slot = await with_retries(partial(self._new_slot, dial), what=what)
+            except Exception:
+                log.exception("call %s: no new CPS slot; left for the reconciler", dial.request.call_id)
+                return None
+
+    async def _new_slot(self, dial: PlannedDial) -> datetime:
+        cfg = self._config
+        async with self._db.transaction() as session:
+            return await queue.take_new_slot(
+                session,
+                trunk_id=cfg.trunk_id,
+                now=self._clock.now(),
+                interval=cfg.slot_interval,
+                call_id=dial.request.call_id,
+                attempt_id=dial.attempt_id,
+                lease=timedelta(seconds=cfg.ringing_timeout_s + cfg.lease_s),
+            )
+
+    def _observe(self, slot: datetime | None, *, ok: bool) -> None:
+        if self._circuit is not None:
+            if ok:
+                self._circuit.record_success()
+            else:
+                self._circuit.record_failure()
+        if self._metrics is not None and slot is not None:
+            self._metrics.observe_dial((self._clock.now() - slot).total_seconds())
+
+    async def _close_room_quietly(self, room_name: str) -> None:
+        try:
+            await self._telephony.end_room(room_name)
+        except TelephonyUnavailable:
+            pass  # the room's empty_timeout closes it anyway
 
     async def _record_answer(self, attempt_id: str) -> None:
         async with self._db.transaction() as session:

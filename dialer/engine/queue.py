@@ -8,9 +8,11 @@ serialized across every instance sharing the database.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.store.models import Batch, Call, TrunkBudget
@@ -19,12 +21,14 @@ ACTIVE_STATES = ("dialing", "in_call")
 
 
 async def lock_budget(session: AsyncSession, trunk_id: str, now: datetime) -> TrunkBudget:
-    """The trunk's budget row, locked for this transaction (created on first use)."""
+    """The trunk's budget row, locked for this transaction (created on first use; instances starting together may
+    race to create it, so the insert yields to whichever comes first)."""
     query = select(TrunkBudget).where(TrunkBudget.trunk_id == trunk_id).with_for_update()
     budget = await session.scalar(query)
     if budget is None:
-        session.add(TrunkBudget(trunk_id=trunk_id, next_slot_at=now))
-        await session.flush()
+        dialect = (await session.connection()).dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(insert(TrunkBudget).values(trunk_id=trunk_id, next_slot_at=now).on_conflict_do_nothing())
         budget = await session.scalar(query)
         assert budget is not None
     return budget
@@ -35,17 +39,21 @@ async def count_active(session: AsyncSession, trunk_id: str) -> int:
     return int(await session.scalar(query) or 0)
 
 
+def _due(trunk_id: str, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    not_paused = select(Batch.id).where(Batch.status == "paused")
+    return (
+        Call.trunk_id == trunk_id,
+        Call.state == "scheduled",
+        Call.next_attempt_at <= now,
+        (Call.batch_id.is_(None)) | (Call.batch_id.not_in(not_paused)),
+    )
+
+
 async def claim_due(session: AsyncSession, *, trunk_id: str, now: datetime, limit: int) -> Sequence[Call]:
     """Scheduled calls whose time has come, oldest first, skipping rows another instance holds and paused batches."""
-    not_paused = select(Batch.id).where(Batch.status == "paused")
     query = (
         select(Call)
-        .where(
-            Call.trunk_id == trunk_id,
-            Call.state == "scheduled",
-            Call.next_attempt_at <= now,
-            (Call.batch_id.is_(None)) | (Call.batch_id.not_in(not_paused)),
-        )
+        .where(*_due(trunk_id, now))
         .order_by(Call.next_attempt_at, Call.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=Call)
@@ -57,3 +65,31 @@ async def next_due_at(session: AsyncSession, *, trunk_id: str) -> datetime | Non
     query = select(func.min(Call.next_attempt_at)).where(Call.trunk_id == trunk_id, Call.state == "scheduled")
     value: datetime | None = await session.scalar(query)
     return value
+
+
+async def count_due(session: AsyncSession, *, trunk_id: str, now: datetime) -> int:
+    """The queue depth: what `claim_due` would find with no limit."""
+    return int(await session.scalar(select(func.count()).select_from(Call).where(*_due(trunk_id, now))) or 0)
+
+
+async def take_new_slot(
+    session: AsyncSession,
+    *,
+    trunk_id: str,
+    now: datetime,
+    interval: timedelta,
+    call_id: str,
+    attempt_id: str,
+    lease: timedelta,
+) -> datetime:
+    """A fresh CPS slot for a dial that missed its own (the budget row locked, as in a dispatch run); the call's
+    lease moves with it."""
+    budget = await lock_budget(session, trunk_id, now)
+    slot = max(budget.next_slot_at, now)
+    budget.next_slot_at = slot + interval
+    await session.execute(
+        update(Call)
+        .where(Call.id == call_id, Call.current_attempt_id == attempt_id, Call.state == "dialing")
+        .values(lease_expires_at=slot + lease)
+    )
+    return slot

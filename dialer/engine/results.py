@@ -76,6 +76,7 @@ def end_attempt(
     if attempt.answered_at is not None:
         attempt.duration_s = max(0.0, (at - attempt.answered_at).total_seconds())
     call.last_outcome = outcome.value
+    session.info.setdefault("attempts_ended", []).append(outcome.value)  # counted once committed (metrics)
     call.lease_owner = None
     call.lease_expires_at = None
     call.updated_at = at

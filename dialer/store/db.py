@@ -6,7 +6,7 @@ take a budget slot) never upgrades a shared lock into a `database is locked` fai
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,9 @@ def _make_sqlite_serializable(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+CommitHook = Callable[[dict[Any, Any]], None]
+
+
 class Database:
     """Owns the engine; `transaction()` is the one way code writes."""
 
@@ -57,15 +60,25 @@ class Database:
         self.url = url
         self.engine = create_engine(url, echo=echo)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._on_commit: list[CommitHook] = []
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def on_commit(self, hook: CommitHook) -> None:
+        """`hook(session.info)` after each committed transaction that noted something there (metrics count only
+        what really happened: a rolled-back or retried transaction reports nothing)."""
+        self._on_commit.append(hook)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session, session.begin():
-            yield session
+        async with self.sessions() as session:
+            async with session.begin():
+                yield session
+            if session.info and self._on_commit:
+                for hook in self._on_commit:
+                    hook(session.info)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

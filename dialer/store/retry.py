@@ -1,4 +1,5 @@
-"""Retrying a whole transaction after a transient database failure (deadlock, serialization, lost connection)."""
+"""Retrying a whole transaction after a transient database failure (deadlock, serialization, lost connection, a
+server restarting: asyncpg's refused connection reaches us as a bare OSError, not wrapped by SQLAlchemy)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ async def with_retries(work: Callable[[], Awaitable[T]], *, what: str, attempts:
     for attempt in range(1, attempts + 1):
         try:
             return await work()
-        except (OperationalError, DBAPIError) as exc:
+        except (OperationalError, DBAPIError, OSError) as exc:
             if attempt == attempts:
                 raise
-            log.warning("%s: transient database error (%s); retry %d", what, type(exc.orig).__name__, attempt)
+            cause = getattr(exc, "orig", None) or exc
+            log.warning("%s: transient database error (%s); retry %d", what, type(cause).__name__, attempt)
             await asyncio.sleep(base_delay_s * 2 ** (attempt - 1))
     raise AssertionError("unreachable")

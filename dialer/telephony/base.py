@@ -70,7 +70,17 @@ class ParticipantSummary:
 
 
 class Telephony(Protocol):
-    async def dial(self, request: DialRequest) -> DialResult: ...
+    async def dial(self, request: DialRequest) -> DialResult:
+        """`prepare` then `place`."""
+        ...
+
+    async def prepare(self, request: DialRequest) -> None:
+        """Everything before the phone rings (room, agent dispatch); safe to do ahead of the CPS slot."""
+        ...
+
+    async def place(self, request: DialRequest) -> DialResult:
+        """The SIP request itself, sent once at its slot; returns when answered, raises DialFailed otherwise."""
+        ...
 
     async def room_state(self, room_name: str, callee_identity: str) -> RoomState: ...
 

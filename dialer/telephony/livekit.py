@@ -1,13 +1,17 @@
 """The production telephony adapter: LiveKit rooms, agent dispatch and SIP outbound, through `livekit-api`.
 
-Order per dial: room (timeouts set), explicit agent dispatch (so the agent is there when the callee answers), then
-`CreateSIPParticipant` with `wait_until_answered` so the SIP final response comes back as `SipCallError`.
+Order per dial: `prepare` (the room with its timeouts and an explicit agent dispatch, so the agent is there when the
+callee answers), then `place` (`CreateSIPParticipant` with `wait_until_answered`, so the SIP final response comes
+back as `SipCallError`). The dispatcher prepares ahead and places at the call's CPS slot. Requests that are safe to repeat
+are retried on transient errors (`transient.py`); `CreateSIPParticipant` never is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import aiohttp
 from google.protobuf.duration_pb2 import Duration
@@ -24,19 +28,32 @@ from dialer.telephony.base import (
 )
 from dialer.policy import Outcome
 from dialer.telephony.sip_outcomes import outcome_for_sip_status
+from dialer.telephony.transient import Backoff, Sleeper, describe, with_backoff
 
 log = logging.getLogger("dialer.telephony")
+T = TypeVar("T")
 
 _ROOM_EMPTY_TIMEOUT_S = 60
 _ROOM_DEPARTURE_TIMEOUT_S = 10
 
 
 class LiveKitTelephony:
-    def __init__(self, *, url: str, api_key: str, api_secret: str, request_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        url: str,
+        api_key: str,
+        api_secret: str,
+        request_timeout_s: float = 10.0,
+        backoff: Backoff = Backoff(),
+        sleep: Sleeper = asyncio.sleep,
+    ) -> None:
         self.url = url
         self._key = api_key
         self._secret = api_secret
         self._timeout = request_timeout_s
+        self._backoff = backoff
+        self._sleep = sleep
         self._client: api.LiveKitAPI | None = None
 
     def _api(self) -> api.LiveKitAPI:
@@ -51,26 +68,41 @@ class LiveKitTelephony:
             )
         return self._client
 
-    async def dial(self, request: DialRequest) -> DialResult:
-        lk = self._api()
-        try:
-            await lk.room.create_room(
-                api.CreateRoomRequest(
-                    name=request.room_name,
-                    empty_timeout=_ROOM_EMPTY_TIMEOUT_S,
-                    departure_timeout=_ROOM_DEPARTURE_TIMEOUT_S,
-                    max_participants=4,
-                )
-            )
-            await lk.agent_dispatch.create_dispatch(
-                api.CreateAgentDispatchRequest(
-                    agent_name=request.agent_name, room=request.room_name, metadata=request.agent_metadata
-                )
-            )
-        except (ServerError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            # Nothing has rung yet: the SIP request has not been sent.
-            raise TelephonyUnavailable(f"preparing the room failed: {_describe(exc)}", maybe_placed=False) from None
+    async def _retried(self, what: str, op: Callable[[int], Awaitable[T]]) -> T:
+        async def bounded(attempt: int) -> T:
+            # livekit-api hands aiohttp `timeout=None` for these requests, which means no time-out at all: bound each
+            # try here, or a hung LiveKit would hold a dial (and its slot) forever.
+            async with asyncio.timeout(self._timeout):
+                return await op(attempt)
 
+        return await with_backoff(bounded, what=what, backoff=self._backoff, sleep=self._sleep)
+
+    async def dial(self, request: DialRequest) -> DialResult:
+        await self.prepare(request)
+        return await self.place(request)
+
+    async def prepare(self, request: DialRequest) -> None:
+        """The room, with the agent dispatched in the same request; nothing rings yet (`maybe_placed=False`).
+
+        One CreateRoom carries the dispatch (`agents`) so a retry can never send a second agent: LiveKit returns an
+        existing room unchanged, so whichever try lands first dispatches the agent and the others do nothing, even
+        a timed-out try that lands late. (A separate CreateDispatch retried after a time-out could land twice.)
+        """
+        lk = self._api()
+        room = api.CreateRoomRequest(
+            name=request.room_name,
+            empty_timeout=_ROOM_EMPTY_TIMEOUT_S,
+            departure_timeout=_ROOM_DEPARTURE_TIMEOUT_S,
+            max_participants=4,
+            agents=[api.RoomAgentDispatch(agent_name=request.agent_name, metadata=request.agent_metadata)],
+        )
+        try:
+            await self._retried("CreateRoom", lambda _attempt: lk.room.create_room(room))
+        except (ServerError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise TelephonyUnavailable(f"preparing the room failed: {describe(exc)}", maybe_placed=False) from None
+
+    async def place(self, request: DialRequest) -> DialResult:
+        """`CreateSIPParticipant`, sent once: a time-out after sending is `maybe_placed=True` (for the reconciler)."""
         sip_request = api.CreateSIPParticipantRequest(
             sip_trunk_id=request.trunk_id,
             sip_call_to=request.phone_e164,
@@ -84,7 +116,9 @@ class LiveKitTelephony:
             krisp_enabled=True,
         )
         try:
-            info = await lk.sip.create_sip_participant(sip_request, timeout=request.ringing_timeout_s + self._timeout)
+            info = await self._api().sip.create_sip_participant(
+                sip_request, timeout=request.ringing_timeout_s + self._timeout
+            )
         except SipCallError as exc:
             code = exc.sip_status_code
             raise DialFailed(outcome_for_sip_status(code), sip_status_code=code, detail=str(exc.sip_status or exc.message)) from None
@@ -93,22 +127,24 @@ class LiveKitTelephony:
                 # Nobody answered within ringing_timeout: LiveKit cancels the INVITE and answers 408 "canceled".
                 raise DialFailed(Outcome.NO_ANSWER, sip_status_code=None, detail="ringing timed out") from None
             # LiveKit refused before dialling (bad trunk, quota, 5xx): nothing reached the phone network.
-            raise TelephonyUnavailable(f"LiveKit refused the SIP request: {_describe(exc)}", maybe_placed=exc.status >= 500) from None
+            raise TelephonyUnavailable(f"LiveKit refused the SIP request: {describe(exc)}", maybe_placed=exc.status >= 500) from None
         except aiohttp.ClientConnectorError as exc:
-            raise TelephonyUnavailable(f"LiveKit unreachable: {_describe(exc)}", maybe_placed=False) from None
+            raise TelephonyUnavailable(f"LiveKit unreachable: {describe(exc)}", maybe_placed=False) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise TelephonyUnavailable(f"no answer from LiveKit after sending the SIP request: {_describe(exc)}", maybe_placed=True) from None
+            raise TelephonyUnavailable(f"no answer from LiveKit after sending the SIP request: {describe(exc)}", maybe_placed=True) from None
         return DialResult(participant_identity=info.participant_identity, sip_call_id=info.sip_call_id)
 
     async def room_state(self, room_name: str, callee_identity: str) -> RoomState:
         lk = self._api()
         try:
-            rooms = await lk.room.list_rooms(api.ListRoomsRequest(names=[room_name]))
+            rooms = await self._retried("ListRooms", lambda _a: lk.room.list_rooms(api.ListRoomsRequest(names=[room_name])))
             if not rooms.rooms:
                 return RoomState(exists=False)
-            participants = await lk.room.list_participants(api.ListParticipantsRequest(room=room_name))
+            participants = await self._retried(
+                "ListParticipants", lambda _a: lk.room.list_participants(api.ListParticipantsRequest(room=room_name))
+            )
         except (ServerError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise TelephonyUnavailable(f"cannot read room state: {_describe(exc)}", maybe_placed=True) from None
+            raise TelephonyUnavailable(f"cannot read room state: {describe(exc)}", maybe_placed=True) from None
         for participant in participants.participants:
             if participant.identity == callee_identity:
                 return RoomState(
@@ -118,14 +154,17 @@ class LiveKitTelephony:
 
     async def participants(self, room_name: str) -> list[ParticipantSummary]:
         """Everyone in the room now; empty when the room does not exist."""
+        lk = self._api()
         try:
-            response = await self._api().room.list_participants(api.ListParticipantsRequest(room=room_name))
+            response = await self._retried(
+                "ListParticipants", lambda _a: lk.room.list_participants(api.ListParticipantsRequest(room=room_name))
+            )
         except ServerError as exc:
             if exc.code == "not_found" or exc.status == 404:
                 return []
-            raise TelephonyUnavailable(f"cannot list participants: {_describe(exc)}", maybe_placed=True) from None
+            raise TelephonyUnavailable(f"cannot list participants: {describe(exc)}", maybe_placed=True) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise TelephonyUnavailable(f"cannot list participants: {_describe(exc)}", maybe_placed=True) from None
+            raise TelephonyUnavailable(f"cannot list participants: {describe(exc)}", maybe_placed=True) from None
         return [
             ParticipantSummary(
                 identity=p.identity,
@@ -136,19 +175,17 @@ class LiveKitTelephony:
         ]
 
     async def end_room(self, room_name: str) -> None:
+        lk = self._api()
         try:
-            await self._api().room.delete_room(api.DeleteRoomRequest(room=room_name))
+            await self._retried("DeleteRoom", lambda _a: lk.room.delete_room(api.DeleteRoomRequest(room=room_name)))
         except ServerError as exc:
             if exc.status != 404 and exc.code != "not_found":
-                raise TelephonyUnavailable(f"cannot end room: {_describe(exc)}", maybe_placed=True) from None
+                raise TelephonyUnavailable(f"cannot end room: {describe(exc)}", maybe_placed=True) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise TelephonyUnavailable(f"cannot end room: {describe(exc)}", maybe_placed=True) from None
 
     async def close(self) -> None:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, ServerError):
-        return f"{exc.code} (HTTP {exc.status})"
-    return type(exc).__name__

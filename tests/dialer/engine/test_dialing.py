@@ -184,7 +184,7 @@ async def test_dialling_record_is_committed_before_the_sip_request(stack: Stack)
     telephony = stack.runtime.telephony
     seen_committed: list[str] = []
     in_flight = asyncio.Event()
-    real_dial = telephony.dial
+    real_dial = telephony.place  # the SIP request itself (the room is prepared before it)
 
     async def dial_then_die(request):  # type: ignore[no-untyped-def]
         # Read through another connection: only committed data is visible there.
@@ -195,13 +195,13 @@ async def test_dialling_record_is_committed_before_the_sip_request(stack: Stack)
         await asyncio.Event().wait()  # the process "dies" here, before LiveKit answers
         return await real_dial(request)
 
-    telephony.dial = dial_then_die  # type: ignore[method-assign]
+    telephony.place = dial_then_die  # type: ignore[method-assign]
     await stack.runtime.dispatcher.run_once()
     await in_flight.wait()
     for task in list(stack.runtime.dispatcher._tasks):
         task.cancel()
     await stack.runtime.dispatcher.drain()
-    telephony.dial = real_dial  # type: ignore[method-assign]
+    telephony.place = real_dial  # type: ignore[method-assign]
     assert seen_committed == ["dialing"]
 
     await stack.dispatch()  # a new run does not touch a call that is dialling

@@ -1,0 +1,130 @@
+"""Wake every instance's dispatcher at once when calls become due (PostgreSQL LISTEN/NOTIFY).
+
+A batch created or resumed, or a call placed through the API, is announced on one channel; each instance listens
+on its own connection and wakes its dispatcher. Polling (the APScheduler tick) stays as the fallback: a lost
+notification only costs one tick. The listener reconnects with backoff, and wakes its dispatcher once on every
+(re)connection, since anything announced while it was away was missed. On SQLite (one instance) only the local
+dispatcher is woken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from dialer.store.db import Database
+
+log = logging.getLogger("dialer.wakeups")
+
+CHANNEL = "dialer_calls_due"
+RECONNECT_DELAYS_S = (0.1, 0.5, 1.0, 2.0, 5.0)
+Sleeper = Callable[[float], Awaitable[None]]
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """SQLAlchemy's `postgresql+asyncpg://…` as a plain libpq URL for asyncpg.connect."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Wakeups:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        trunk_id: str,
+        wake: Callable[[], None],
+        keepalive_s: float = 30.0,
+        sleep: Sleeper = asyncio.sleep,
+    ) -> None:
+        self._db = db
+        self._trunk_id = trunk_id
+        self._wake = wake
+        self._keepalive_s = keepalive_s
+        self._sleep = sleep
+        self.enabled = db.dialect == "postgresql"
+        self.connected = asyncio.Event()  # set while LISTENing (tests wait on it)
+        self.received = 0  # notifications for our trunk
+        self.connections = 0  # successful (re)connections
+        self._listener: asyncio.Task[None] | None = None
+        self._notifies: set[asyncio.Task[None]] = set()
+
+    # -- telling the others ---------------------------------------------------------------------------------------
+
+    def announce(self) -> None:
+        """Calls became due (called after their transaction committed): wake here now, and everywhere else."""
+        self._wake()
+        if self.enabled:
+            task = asyncio.get_running_loop().create_task(self._notify())
+            self._notifies.add(task)
+            task.add_done_callback(self._notifies.discard)
+
+    async def _notify(self) -> None:
+        try:
+            async with self._db.engine.connect() as conn:
+                notify = text("SELECT pg_notify(:channel, :payload)")
+                await conn.execute(notify, {"channel": CHANNEL, "payload": self._trunk_id})
+                await conn.commit()
+        except Exception as exc:
+            log.warning("wake-up NOTIFY failed (%s); the other instances will poll", type(exc).__name__)
+
+    # -- hearing them -----------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.enabled and self._listener is None:
+            self._listener = asyncio.get_running_loop().create_task(self._listen_forever())
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
+        if self._notifies:
+            await asyncio.gather(*list(self._notifies), return_exceptions=True)
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        if payload == self._trunk_id:
+            self.received += 1
+            self._wake()
+
+    async def _listen_forever(self) -> None:
+        dsn = asyncpg_dsn(self._db.url)
+        failures = 0
+        while True:
+            try:
+                conn = await asyncpg.connect(dsn, timeout=10)
+            except Exception as exc:
+                delay = RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S) - 1)]
+                failures += 1
+                log.warning("wake-up listener cannot connect (%s); retrying in %.1fs", type(exc).__name__, delay)
+                await self._sleep(delay)
+                continue
+            failures = 0
+            try:
+                await self._listen(conn)
+            except Exception as exc:
+                log.warning("wake-up listener lost its connection (%s); reconnecting", type(exc).__name__)
+            finally:
+                self.connected.clear()
+                if not conn.is_closed():
+                    conn.terminate()
+            await self._sleep(RECONNECT_DELAYS_S[0])
+
+    async def _listen(self, conn: asyncpg.Connection) -> None:
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _conn: lost.set())
+        await conn.add_listener(CHANNEL, self._on_notify)
+        self.connections += 1
+        self.connected.set()
+        self._wake()  # whatever was announced while we were not listening
+        while not lost.is_set():
+            try:
+                await asyncio.wait_for(lost.wait(), self._keepalive_s)
+            except asyncio.TimeoutError:
+                await conn.execute("SELECT 1")  # a half-open TCP connection fails here
+        raise ConnectionError("the server closed the connection")
