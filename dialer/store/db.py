@@ -28,7 +28,16 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         _make_sqlite_serializable(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # asyncpg prepares every statement; PostgreSQL's cached *generic* plan for one made while a table was empty (a
+    # first bulk upload, then the chunked external_id lookup) stays a Seq Scan. Custom plans cost little here.
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
+    )
 
 
 def _make_sqlite_serializable(engine: AsyncEngine) -> None:
