@@ -2,7 +2,7 @@
 
 from .calls import SandboxCall
 from .faults import Fault
-from .numbers import SandboxOutcome, mask_number, outcome_for
+from .numbers import SandboxOutcome, outcome_for
 from .server import DEFAULT_OUTBOUND_TRUNK_ID, LiveKitSandbox
 from .twirp import RecordedRequest
 from .webhooks import WebhookDelivery
@@ -15,6 +15,5 @@ __all__ = [
     "SandboxCall",
     "SandboxOutcome",
     "WebhookDelivery",
-    "mask_number",
     "outcome_for",
 ]

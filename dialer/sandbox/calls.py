@@ -21,7 +21,9 @@ from livekit.protocol.sip import CreateSIPParticipantRequest, SIPOutboundTrunkIn
 
 from .errors import TwirpError, disconnect_reason_for_sip, ringing_timed_out, sip_call_failed
 from .ids import new_id
-from .numbers import SandboxOutcome, mask_number, outcome_for
+from dialer.phones import mask_phone
+
+from .numbers import SandboxOutcome, outcome_for
 from .state import RoomRegistry
 
 logger = logging.getLogger(__name__)
@@ -116,7 +118,7 @@ class CallManager:
             placed_at=self._clock(),
         )
         self.calls[call_id] = call
-        logger.info("sandbox call %s to %s placed (outcome: %s)", call_id, mask_number(number), call.outcome.label)
+        logger.info("sandbox call %s to %s placed (outcome: %s)", call_id, mask_phone(number), call.outcome.label)
         self._schedule_settle(call)
         self._changed()
         return call

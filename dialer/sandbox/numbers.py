@@ -91,9 +91,3 @@ def outcome_for(e164: str) -> SandboxOutcome:
     if 100 <= suffix <= 109:
         return _answered("answered", 10.0 * (suffix - 100 + 1))
     return _FIXED.get(suffix, DEFAULT_OUTCOME)
-
-
-def mask_number(number: str) -> str:
-    """A phone number safe for log text: only its last two digits."""
-    digits = _digits(number)
-    return "…" + digits[-2:] if digits else "…"
