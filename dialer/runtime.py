@@ -122,6 +122,7 @@ class Runtime:
                 secret=settings.secret_key,
                 dialer_url=settings.base_url,
                 horizon_s=max(settings.dispatch_interval_s, 1.0),
+                tick_s=settings.dispatch_interval_s,
                 ringing_timeout_s=settings.ringing_timeout_s,
                 max_call_duration_s=settings.max_call_duration_s,
                 lease_s=settings.dial_lease_s,

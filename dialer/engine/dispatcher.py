@@ -61,6 +61,7 @@ class DispatchConfig:
     max_call_duration_s: int = 600
     lease_s: int = 120
     scan_limit: int = 200  # due calls examined per run (those outside their window are rescheduled)
+    tick_s: float = 2.0  # APScheduler's tick; a call due sooner than the next tick gets a wake-up of its own
     cps_guard_s: float = 0.1  # added to each second of CPS slots; a request later than a quarter of it is re-slotted
 
     @property
@@ -101,6 +102,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
         self._wake_requested = False
+        self._timer: asyncio.TimerHandle | None = None
         self.running = False  # wake() only dispatches once the runtime has started us
 
     # -- waking ---------------------------------------------------------------------------------------------------
@@ -121,6 +123,19 @@ class Dispatcher:
             except Exception:
                 log.exception("dispatch run failed; the next tick retries")
                 return
+        await self._wake_when_next_due()
+
+    async def _wake_when_next_due(self) -> None:
+        """Quiet now: if the next call falls due before the next tick, wake for it then (a retry, a not_before)."""
+        async with self._db.transaction() as session:
+            next_due = await queue.next_due_at(session, trunk_id=self._config.trunk_id)
+        if next_due is None or not self.running:
+            return
+        delay = (next_due - self._clock.now()).total_seconds()
+        if 0 < delay < self._config.tick_s:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = asyncio.get_running_loop().call_later(delay, self.wake)
 
     async def drain(self) -> None:
         """Wait until every dial started so far has its result recorded (tests, shutdown)."""
@@ -132,6 +147,8 @@ class Dispatcher:
 
     async def stop(self) -> None:
         self.running = False
+        if self._timer is not None:
+            self._timer.cancel()
         await self.drain()
 
     # -- one run --------------------------------------------------------------------------------------------------
