@@ -74,6 +74,7 @@ class CallOut(Response):
     id: str
     batch_id: str | None
     candidate_id: str
+    candidate_name: str
     state: str
     next_attempt_at: datetime | None
     room_name: str | None
@@ -92,6 +93,7 @@ class CallOut(Response):
             id=c.id,
             batch_id=c.batch_id,
             candidate_id=c.candidate_id,
+            candidate_name=detail.candidate_name,
             state=c.state,
             next_attempt_at=c.next_attempt_at,
             room_name=c.room_name,

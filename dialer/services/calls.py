@@ -23,6 +23,7 @@ class CallDetail:
     attempts: list[Attempt]
     decisions: list[Decision]
     collected: list[CollectedField]
+    candidate_name: str = ""
 
 
 class CallService:
@@ -105,6 +106,9 @@ class CallService:
             return []
         attempts = list(await session.scalars(select(Attempt).where(Attempt.call_id.in_(ids)).order_by(Attempt.number)))
         decisions = list(await session.scalars(select(Decision).where(Decision.call_id.in_(ids)).order_by(Decision.id)))
+        names = dict(
+            (await session.execute(select(Candidate.id, Candidate.name).where(Candidate.id.in_({c.candidate_id for c in calls})))).all()
+        )
         collected = list(
             await session.scalars(select(CollectedField).where(CollectedField.call_id.in_(ids)).order_by(CollectedField.id))
         )
@@ -114,6 +118,7 @@ class CallService:
                 attempts=[a for a in attempts if a.call_id == c.id],
                 decisions=[d for d in decisions if d.call_id == c.id],
                 collected=[f for f in collected if f.call_id == c.id],
+                candidate_name=names.get(c.candidate_id, ""),
             )
             for c in calls
         ]

@@ -59,6 +59,8 @@ export function renderCallRow(tbody, call, { onCall }) {
   row.dataset.state = call.state;
   const [candidate, state, attempts, next, fields, decisions, actions] = row.children;
   candidate.replaceChildren(
+    el("strong", { text: call.candidate_name || call.candidate_id }),
+    el("br"),
     el("span", { class: "id", text: call.candidate_id }),
     el("br"),
     el("span", { class: "id muted", text: `call ${call.id}` }),
@@ -69,7 +71,7 @@ export function renderCallRow(tbody, call, { onCall }) {
   next.replaceChildren(call.next_attempt_at && call.state === "scheduled" ? timeElement(call.next_attempt_at) : "—");
   fields.replaceChildren(...fieldsCell(call));
   decisionsCell(decisions.querySelector("details"), call);
-  actions.querySelector("button.call").setAttribute("aria-label", `Call candidate ${call.candidate_id} now`);
+  actions.querySelector("button.call").setAttribute("aria-label", `Call ${call.candidate_name || call.candidate_id} now`);
   return row;
 }
 

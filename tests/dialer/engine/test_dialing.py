@@ -64,7 +64,7 @@ async def test_batch_follows_the_calling_rules_and_finishes_with_the_right_count
     await stack.dispatch()
     assert sorted(stack.dialled_numbers()) == sorted([NY_ANSWERS, CHICAGO_BUSY])
     calls = await _calls(stack, batch_id)
-    assert calls[ny]["state"] == "in_call"
+    assert calls[ny]["state"] == "in_call" and calls[ny]["candidate_name"] == "Ny"
     assert calls[chicago]["state"] == "scheduled"
     assert calls[chicago]["attempts"][0]["outcome"] == "busy"
     assert calls[chicago]["attempts"][0]["sip_status_code"] == 486
