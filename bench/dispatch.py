@@ -62,7 +62,7 @@ from config.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings, load_
 from dialer.engine import queue  # noqa: E402
 from dialer.engine.dispatcher import Dispatcher, PlannedDial  # noqa: E402
 from dialer.runtime import Runtime  # noqa: E402
-from dialer.sandbox import LiveKitSandbox  # noqa: E402
+from sandbox import LiveKitSandbox  # noqa: E402
 from dialer.services.batches import BatchInput  # noqa: E402
 from dialer.services.candidates import CandidateInput  # noqa: E402
 from dialer.store.models import Attempt, Call, TrunkBudget  # noqa: E402

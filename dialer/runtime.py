@@ -197,7 +197,7 @@ class Runtime:
 
     async def start_sandbox(self, *, webhook_url: str | None = None, **options: Any) -> None:
         """`options` go to LiveKitSandbox (tests: ring_delay_s=0, auto_hangup=False, an injected clock)."""
-        from dialer.sandbox import LiveKitSandbox
+        from sandbox import LiveKitSandbox
 
         self.sandbox = LiveKitSandbox(
             api_key=self.livekit.api_key,

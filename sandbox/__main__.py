@@ -1,4 +1,4 @@
-"""Run the sandbox on its own: ``python -m dialer.sandbox --port 7880 --api-key K --api-secret S``.
+"""Run the sandbox on its own: ``python -m sandbox --port 7880 --api-key K --api-secret S``.
 
 Prints ``SANDBOX_URL=<url>`` on stdout once it serves (so a parent process can read the port when
 ``--port 0``), and runs until SIGINT/SIGTERM.
@@ -19,7 +19,7 @@ from .server import DEFAULT_OUTBOUND_TRUNK_ID, LiveKitSandbox
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m dialer.sandbox",
+        prog="python -m sandbox",
         description="LiveKit-compatible sandbox on loopback. It places NO real phone calls.",
     )
     parser.add_argument("--host", default="127.0.0.1")

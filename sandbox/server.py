@@ -30,7 +30,7 @@ from .trunks import SipConfigStore
 from .twirp import RecordedRequest, TwirpServer
 from .webhooks import WebhookDelivery, WebhookSender
 
-logger = logging.getLogger("dialer.sandbox")
+logger = logging.getLogger("sandbox")
 
 DEFAULT_OUTBOUND_TRUNK_ID = "ST_sandbox"
 _SEED_TRUNK = SIPOutboundTrunkInfo(

@@ -18,7 +18,7 @@ from api.app import create_app
 from config.settings import Settings
 from dialer.clock import ManualClock
 from dialer.runtime import Runtime
-from dialer.sandbox import LiveKitSandbox
+from sandbox import LiveKitSandbox
 
 
 @dataclass

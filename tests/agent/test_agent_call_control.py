@@ -9,7 +9,7 @@ from livekit import api
 from livekit.protocol.sip import CreateSIPParticipantRequest, SIPParticipantInfo
 
 from agent.call_control import LiveKitCallControl, TransferFailed
-from dialer.sandbox import LiveKitSandbox
+from sandbox import LiveKitSandbox
 
 KEY, SECRET = "agent-test-key", "agent-test-secret-0123456789abcdef0123"
 NEVER_HANGS_UP = "+12125550116"

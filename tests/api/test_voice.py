@@ -13,7 +13,7 @@ from livekit.protocol.webhook import WebhookEvent
 
 from config.settings import Settings
 from dialer.clock import ManualClock
-from dialer.sandbox.webhooks import CONTENT_TYPE, encode_webhook
+from sandbox.webhooks import CONTENT_TYPE, encode_webhook
 from tests.stack import Stack, running_stack
 
 

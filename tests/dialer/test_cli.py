@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from dialer.cli import build_parser, main
-from dialer.sandbox import LiveKitSandbox
+from sandbox import LiveKitSandbox
 from tests.dialer.provisioning.provisioning_testkit import (
     BRIEFING_NUMBER,
     ENV,

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dialer.sandbox import LiveKitSandbox, RecordedRequest
+from sandbox import LiveKitSandbox, RecordedRequest
 
 
 def _room(record: RecordedRequest) -> str | None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from livekit import api
-from dialer.sandbox import LiveKitSandbox
-from tests.dialer.sandbox.sandbox_testkit import API_KEY, API_SECRET, FakeClock, SandboxFactory, WebhookSink
+from sandbox import LiveKitSandbox
+from tests.sandbox.sandbox_testkit import API_KEY, API_SECRET, FakeClock, SandboxFactory, WebhookSink
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from livekit import api
 from livekit.protocol.sip import CreateSIPParticipantRequest, SIPParticipantInfo
 from livekit.protocol.webhook import WebhookEvent
 
-from dialer.sandbox import LiveKitSandbox
+from sandbox import LiveKitSandbox
 
 API_KEY = "test-key"
 API_SECRET = "test-secret-0123456789abcdef0123456789"

@@ -10,8 +10,8 @@ import pytest
 from livekit import api
 from livekit.protocol.sip import ListSIPOutboundTrunkRequest
 
-from dialer.sandbox import LiveKitSandbox
-from tests.dialer.sandbox.sandbox_testkit import API_KEY, API_SECRET, dial
+from sandbox import LiveKitSandbox
+from tests.sandbox.sandbox_testkit import API_KEY, API_SECRET, dial
 
 
 def token(video: api.VideoGrants | None = None, sip: api.SIPGrants | None = None, *,

@@ -9,8 +9,8 @@ from livekit import api
 from livekit.protocol.models import DisconnectReason, ParticipantInfo, RoomEndReason
 from livekit.protocol.sip import SIPTransferStatus, TransferSIPParticipantRequest
 
-from dialer.sandbox import LiveKitSandbox
-from tests.dialer.sandbox.sandbox_testkit import API_KEY, API_SECRET, START, SandboxFactory, WebhookSink, dial
+from sandbox import LiveKitSandbox
+from tests.sandbox.sandbox_testkit import API_KEY, API_SECRET, START, SandboxFactory, WebhookSink, dial
 
 
 @pytest.mark.parametrize(

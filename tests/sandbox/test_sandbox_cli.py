@@ -1,4 +1,4 @@
-"""``python -m dialer.sandbox`` serves on its own and says loudly that no real call is placed."""
+"""``python -m sandbox`` serves on its own and says loudly that no real call is placed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from livekit import api
 
-from tests.dialer.sandbox.sandbox_testkit import API_KEY, API_SECRET, dial
+from tests.sandbox.sandbox_testkit import API_KEY, API_SECRET, dial
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[3]
 async def test_standalone_process_serves_the_api() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "dialer.sandbox", "--port", "0", "--api-key", API_KEY, "--api-secret", API_SECRET,
+        sys.executable, "-m", "sandbox", "--port", "0", "--api-key", API_KEY, "--api-secret", API_SECRET,
         "--ring-delay", "0", "--no-auto-hangup",
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )

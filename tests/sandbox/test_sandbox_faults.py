@@ -8,8 +8,8 @@ import aiohttp
 import pytest
 from livekit import api
 
-from dialer.sandbox import LiveKitSandbox
-from tests.dialer.sandbox.sandbox_testkit import dial
+from sandbox import LiveKitSandbox
+from tests.sandbox.sandbox_testkit import dial
 
 
 async def test_503_fault_fails_once_without_placing_a_call(lkapi: api.LiveKitAPI, sandbox: LiveKitSandbox) -> None:

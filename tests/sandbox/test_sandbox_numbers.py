@@ -5,7 +5,7 @@ from __future__ import annotations
 import phonenumbers
 import pytest
 
-from dialer.sandbox import outcome_for
+from sandbox import outcome_for
 
 
 @pytest.mark.parametrize("last_digit", range(10))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from livekit import api
 
-from dialer.sandbox import LiveKitSandbox
-from tests.dialer.sandbox.sandbox_testkit import START, FakeClock, WebhookSink, dial
+from sandbox import LiveKitSandbox
+from tests.sandbox.sandbox_testkit import START, FakeClock, WebhookSink, dial
 
 
 async def test_create_list_delete_rooms(lkapi: api.LiveKitAPI, sandbox: LiveKitSandbox, sink: WebhookSink) -> None:

@@ -22,8 +22,8 @@ from livekit.protocol.sip import (
     SIPTrunkInfo,
 )
 
-from dialer.sandbox import LiveKitSandbox
-from tests.dialer.sandbox.sandbox_testkit import API_KEY, API_SECRET, START, FakeClock, SandboxFactory
+from sandbox import LiveKitSandbox
+from tests.sandbox.sandbox_testkit import API_KEY, API_SECRET, START, FakeClock, SandboxFactory
 
 
 @pytest.fixture

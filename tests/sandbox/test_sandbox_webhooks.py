@@ -8,9 +8,9 @@ import asyncio
 from livekit import api
 from livekit.protocol.webhook import WebhookEvent
 
-from dialer.sandbox import LiveKitSandbox
-from dialer.sandbox.webhooks import encode_webhook
-from tests.dialer.sandbox.sandbox_testkit import (
+from sandbox import LiveKitSandbox
+from sandbox.webhooks import encode_webhook
+from tests.sandbox.sandbox_testkit import (
     API_KEY,
     API_SECRET,
     START,

@@ -15,7 +15,7 @@ import pytest
 
 from config.settings import Settings
 from dialer.clock import ManualClock
-from dialer.sandbox.webhooks import CONTENT_TYPE, encode_webhook
+from sandbox.webhooks import CONTENT_TYPE, encode_webhook
 from tests.stack import Stack, running_stack
 from tests.support import T0
 

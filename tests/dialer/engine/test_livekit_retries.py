@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from livekit.api.twirp_client import ServerError, SipCallError
 
-from dialer.sandbox import LiveKitSandbox
+from sandbox import LiveKitSandbox
 from dialer.telephony.base import DialFailed, DialRequest, TelephonyUnavailable
 from dialer.telephony.livekit import LiveKitTelephony
 from dialer.telephony.transient import Backoff, is_transient

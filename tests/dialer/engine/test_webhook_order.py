@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from config.settings import Settings
 from dialer.clock import ManualClock
-from dialer.sandbox.webhooks import CONTENT_TYPE, encode_webhook
+from sandbox.webhooks import CONTENT_TYPE, encode_webhook
 from dialer.store.models import OutboxEvent
 from tests.stack import Stack, running_stack
 

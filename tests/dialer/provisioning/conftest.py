@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from livekit import api
 
-from dialer.sandbox import LiveKitSandbox
+from sandbox import LiveKitSandbox
 from tests.dialer.provisioning.provisioning_testkit import API_KEY, API_SECRET, bare_sandbox
 
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from config.settings import Settings, load_settings
-from dialer.sandbox import LiveKitSandbox, RecordedRequest
+from sandbox import LiveKitSandbox, RecordedRequest
 
 API_KEY = "prov-test-key"
 API_SECRET = "prov-test-secret-0123456789abcdef0123"

@@ -27,7 +27,7 @@ from livekit.protocol.sip import (
 )
 
 from dialer.provisioning import desired_state, provision, provision_command
-from dialer.sandbox import LiveKitSandbox
+from sandbox import LiveKitSandbox
 from tests.dialer.provisioning.provisioning_testkit import (
     ADDRESS,
     BRIEFING_NUMBER,
