@@ -1,5 +1,11 @@
 """Shared fixtures. The behaviour suite runs twice: on SQLite and on PostgreSQL (the `database` fixture).
 
+Tests are split by kind, one directory each, and marked by it here (`pytest -m unit`, `-m "not browser"`):
+- tests/unit: pure code and fakes of our own interfaces; no database, no server, no subprocess;
+- tests/integration: the store on SQLite and PostgreSQL, the sandbox, the API, the engine, end to end, several instances;
+- tests/stage: against a real LiveKit server and livekit-sip;
+- tests/browser: the web pages in headless Chromium.
+
 PostgreSQL is the server named by DIALER_TEST_POSTGRES_URL (default: 127.0.0.1:5432, database `test`). Each test
 session creates its own database there, migrates it once, and empties the tables before every test. When the server
 cannot be reached the PostgreSQL half is skipped locally, and fails under CI=true: CI must not pass by skipping.
@@ -25,7 +31,19 @@ from dialer.store.models import Base
 from tests.receiver import Receiver
 from tests.support import API_KEY, T0
 
+TESTS_DIR = Path(__file__).resolve().parent
+KINDS = ("unit", "integration", "stage", "browser")
+
 PG_ADMIN_URL = os.environ.get("DIALER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its kind, from the directory it lives in; a test outside the four is refused."""
+    for item in items:
+        kind = item.path.resolve().relative_to(TESTS_DIR).parts[0]
+        if kind not in KINDS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live under tests/{{{','.join(KINDS)}}}/, by kind")
+        item.add_marker(getattr(pytest.mark, kind))
 
 
 def _asyncpg_dsn(url: str) -> str:

@@ -1,0 +1,86 @@
+"""Worker wiring that runs without a LiveKit server: server options, models, prewarm, refusals."""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+import pytest
+from livekit.agents import JobExecutorType, JobProcess
+from livekit.plugins import openai, silero
+
+from agent.call_control import LocalCallControl
+from agent.gap_filling import GapFillingAgent
+from agent.modes import ModeError, resolve_mode
+from agent.settings import AgentSettings
+from agent.worker import _prepare, build_models, create_server, entrypoint, prewarm
+from tests.unit.agent.fake_dialer import FakeDialer, gap_filling_metadata
+
+
+class StubJobContext:
+    """Just what `_prepare` touches: the job id and shutdown()."""
+
+    def __init__(self) -> None:
+        self.job = SimpleNamespace(id="job-1")
+        self.shutdowns: list[str] = []
+
+    def shutdown(self, reason: str = "") -> None:
+        self.shutdowns.append(reason)
+
+
+def test_server_dispatches_explicitly_by_agent_name() -> None:
+    server = create_server(AgentSettings(agent_name="recruiter-bot", livekit_url="ws://127.0.0.1:7880"))
+    assert server._agent_name == "recruiter-bot"
+    assert server._entrypoint_fnc is entrypoint
+    assert server.setup_fnc is prewarm
+
+
+def test_models_follow_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    settings = AgentSettings(llm_model="anthropic/claude-3.5-haiku", llm_base_url="http://127.0.0.1:9/v1",
+                             stt_model="whisper-1", tts_model="tts-1", tts_voice="nova")
+    models = build_models(settings, vad=None)
+    assert isinstance(models.llm, openai.LLM) and models.llm.model == "anthropic/claude-3.5-haiku"
+    assert models.llm.provider == "127.0.0.1:9"
+    assert isinstance(models.stt, openai.STT) and models.stt.model == "whisper-1"
+    assert isinstance(models.tts, openai.TTS) and models.tts.model == "tts-1"
+
+
+def test_prewarm_loads_silero_once_per_process() -> None:
+    proc = JobProcess(executor_type=JobExecutorType.THREAD, user_arguments=None, http_proxy=None)
+    prewarm(proc)
+    assert isinstance(proc.userdata["vad"], silero.VAD)
+
+
+async def test_unresolvable_job_hangs_up_the_phone_and_ends_cleanly(caplog: pytest.LogCaptureFixture) -> None:
+    ctx, control = StubJobContext(), LocalCallControl()
+    job = resolve_mode('{"mode": "gap_filling"}', {"sip.phoneNumber": "+15550123"})
+    assert isinstance(job, ModeError)
+    with caplog.at_level(logging.WARNING, logger="dialer.agent"):
+        prepared = await _prepare(ctx, job, AgentSettings(), control, hang_up=True)  # type: ignore[arg-type]
+    assert prepared is None
+    assert control.hang_ups == 1 and ctx.shutdowns == ["job refused"]
+    assert "no call_id" in caplog.text and "5550123" not in caplog.text
+
+
+async def test_dialer_refusing_the_context_ends_a_web_job_without_hanging_up(
+    dialer: FakeDialer, caplog: pytest.LogCaptureFixture
+) -> None:
+    dialer.add_call("call-1", token="tok-call-1", fields=["location"])
+    job = resolve_mode(gap_filling_metadata(dialer, "call-1"), {})
+    dialer.calls["call-1"].token = "rotated"  # the dispatch's token is no longer valid
+    ctx, control = StubJobContext(), LocalCallControl()
+    with caplog.at_level(logging.WARNING, logger="dialer.agent"):
+        prepared = await _prepare(ctx, job, AgentSettings(), control, hang_up=False)  # type: ignore[arg-type]
+    assert prepared is None and control.hang_ups == 0 and ctx.shutdowns == ["job refused"]
+    assert "bad credential" in caplog.text and "tok-call-1" not in caplog.text
+
+
+async def test_good_job_is_prepared(dialer: FakeDialer) -> None:
+    dialer.add_call("call-1", token="tok-call-1", fields=["location"])
+    ctx = StubJobContext()
+    job = resolve_mode(gap_filling_metadata(dialer, "call-1"), {"sip.callStatus": "ringing"})
+    prepared = await _prepare(ctx, job, AgentSettings(), LocalCallControl(), hang_up=True)  # type: ignore[arg-type]
+    assert prepared is not None and isinstance(prepared.agent, GapFillingAgent)
+    assert [f.name for f in prepared.agent.context.fields] == ["location"] and ctx.shutdowns == []
+    await prepared.finalize("test over")
