@@ -9,6 +9,7 @@ than leaving someone in silence; raising would only make LiveKit retry the same 
 from __future__ import annotations
 
 import logging
+import sys
 from functools import lru_cache
 from typing import Any
 
@@ -36,7 +37,7 @@ from .gap_filling import GapFillingAgent
 from .identify import CallerIdentificationAgent
 from .modes import ATTR_SANDBOX_ANSWERED_BY, ATTR_SIP_CALL_STATUS, ModeError, ResolvedJob, resolve_mode
 from .runner import JobSetupError, Models, PreparedJob, create_session, prepare_job
-from .settings import AgentSettings
+from .settings import AgentSettings, AgentSettingsError
 
 logger = logging.getLogger("dialer.agent")
 
@@ -218,5 +219,40 @@ def create_server(settings: AgentSettings | None = None) -> AgentServer:
     return server
 
 
+# Commands that register with a LiveKit server, and so cannot run without one.
+_SERVER_COMMANDS = frozenset({"start", "dev", "connect"})
+
+
+def startup_problem(argv: list[str], env: dict[str, str] | None = None) -> str | None:
+    """One line saying what to set, when `argv`'s command cannot start; None when it can.
+
+    livekit-agents finds a missing LIVEKIT_URL only inside its worker loop, prints a traceback and
+    exits 0, so a supervisor sees a clean exit; the check is made here, before the CLI starts.
+    """
+    try:
+        settings = AgentSettings.from_env(env)
+    except AgentSettingsError as exc:
+        return str(exc)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command not in _SERVER_COMMANDS:
+        return None
+    unset = [
+        name
+        for name, value in (
+            ("LIVEKIT_URL", settings.livekit_url),
+            ("LIVEKIT_API_KEY", settings.livekit_api_key),
+            ("LIVEKIT_API_SECRET", settings.livekit_api_secret),
+        )
+        if not value
+    ]
+    if unset:
+        return f"python -m agent {command} needs {', '.join(unset)} (the LiveKit server the worker registers with)"
+    return None
+
+
 def main() -> None:
+    problem = startup_problem(sys.argv[1:])
+    if problem is not None:
+        print(f"agent: {problem}", file=sys.stderr)
+        raise SystemExit(2)
     cli.run_app(create_server())

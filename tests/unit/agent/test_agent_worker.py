@@ -84,3 +84,48 @@ async def test_good_job_is_prepared(dialer: FakeDialer) -> None:
     assert prepared is not None and isinstance(prepared.agent, GapFillingAgent)
     assert [f.name for f in prepared.agent.context.fields] == ["location"] and ctx.shutdowns == []
     await prepared.finalize("test over")
+
+
+LIVEKIT_ENV = {"LIVEKIT_URL": "ws://127.0.0.1:7880", "LIVEKIT_API_KEY": "key", "LIVEKIT_API_SECRET": "secret"}
+
+
+@pytest.mark.parametrize("command", ["start", "dev", "connect"])
+def test_server_commands_name_each_missing_livekit_setting(command: str) -> None:
+    from agent.worker import startup_problem
+
+    problem = startup_problem([command], {"LIVEKIT_API_KEY": "key"})
+    assert problem is not None
+    assert "LIVEKIT_URL" in problem and "LIVEKIT_API_SECRET" in problem and "LIVEKIT_API_KEY" not in problem
+
+
+def test_commands_that_need_no_server_start_without_livekit_settings() -> None:
+    from agent.worker import startup_problem
+
+    assert startup_problem(["download-files"], {}) is None
+    assert startup_problem(["console"], {}) is None
+    assert startup_problem(["start", "--log-level", "debug"], LIVEKIT_ENV) is None
+
+
+def test_a_bad_agent_setting_is_one_line_whatever_the_command() -> None:
+    from agent.worker import startup_problem
+
+    assert startup_problem(["console"], {"DIALER_AGENT_API_URL": "ftp://x"}) == (
+        "DIALER_AGENT_API_URL: use an http:// or https:// URL"
+    )
+
+
+def test_start_without_livekit_url_exits_non_zero_with_one_line() -> None:
+    """The real command: livekit-agents alone would print a traceback and exit 0."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEKIT_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "agent", "start"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "agent: python -m agent start needs LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET "
+        "(the LiveKit server the worker registers with)"
+    ]
