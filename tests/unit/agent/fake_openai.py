@@ -1,13 +1,24 @@
-"""A fake OpenAI-compatible chat server on 127.0.0.1:0: `/v1/chat/completions` streamed as SSE.
+"""A local OpenAI-compatible server on 127.0.0.1:0 for the agent's real livekit-plugins-openai models.
 
-Each request gets the next scripted reply (text, or one tool call split over several chunks the way
-OpenAI streams them); request bodies and headers are kept so tests can check what the plugin sent.
+- `/v1/chat/completions`, streamed as SSE: each request gets the next scripted reply (text, or one tool
+  call split over several chunks the way OpenAI streams them);
+- `/v1/audio/speech`: real speech audio, spoken by Debian's espeak-ng, as WAV (what the phone hears);
+- `/v1/audio/transcriptions`: the next scripted transcript for each utterance that carries sound (an
+  utterance of silence transcribes as ""), the way a speech model hears the phone's scripted lines.
+Request bodies and headers are kept so tests can check what the plugins sent.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
-from dataclasses import dataclass
+import shutil
+import tempfile
+import wave
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -21,18 +32,45 @@ class ToolCallReply:
 
 Reply = str | ToolCallReply
 
+# Peak amplitude (16-bit) under which an utterance counts as silence: comfort noise and codec hiss.
+SILENCE_PEAK = 500
+
+
+@dataclass(frozen=True)
+class Transcription:
+    """One request to /v1/audio/transcriptions: how much audio came, how loud, and what was answered."""
+
+    seconds: float
+    peak: int
+    text: str
+
+
+@dataclass
+class SpeechLog:
+    """What was asked of the speech endpoints, in order."""
+
+    spoken: list[str] = field(default_factory=list)
+    transcriptions: list[Transcription] = field(default_factory=list)
+
 
 class FakeOpenAI:
-    def __init__(self, replies: list[Reply]) -> None:
+    def __init__(self, replies: list[Reply], *, transcripts: list[str] | None = None) -> None:
         self._replies = list(replies)
+        self._transcripts = list(transcripts or [])
         self.requests: list[dict[str, Any]] = []
         self.auth_headers: list[str] = []
+        self.speech = SpeechLog()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
     async def start(self) -> str:
         app = web.Application()
-        app.add_routes([web.post("/v1/chat/completions", self._chat), web.get("/v1/models", self._models)])
+        app.add_routes([
+            web.post("/v1/chat/completions", self._chat),
+            web.get("/v1/models", self._models),
+            web.post("/v1/audio/speech", self._speak),
+            web.post("/v1/audio/transcriptions", self._transcribe),
+        ])
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -65,6 +103,52 @@ class FakeOpenAI:
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
+
+
+    async def _speak(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        text = str(body.get("input", ""))
+        self.speech.spoken.append(text)
+        return web.Response(body=await espeak_wav(text), content_type="audio/wav")
+
+    async def _transcribe(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        upload = form.get("file")
+        audio = upload.file.read() if isinstance(upload, web.FileField) else b""
+        seconds, peak = wav_level(audio)
+        text = self._transcripts.pop(0) if peak >= SILENCE_PEAK and self._transcripts else ""
+        self.speech.transcriptions.append(Transcription(seconds=seconds, peak=peak, text=text))
+        return web.json_response({"text": text})
+
+
+async def espeak_wav(text: str) -> bytes:
+    """`text` spoken by espeak-ng, as a 16-bit mono WAV file."""
+    binary = shutil.which("espeak-ng")
+    if binary is None:
+        raise RuntimeError("espeak-ng is not installed (Debian package espeak-ng)")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "speech.wav"  # a file, not stdout: only a seekable output gets true WAV sizes
+        proc = await asyncio.create_subprocess_exec(
+            binary, "-w", str(path), text, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
+        _, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"espeak-ng failed: {err.decode(errors='replace')}")
+        return path.read_bytes()
+
+
+def wav_level(data: bytes) -> tuple[float, int]:
+    """(duration in seconds, peak 16-bit amplitude) of a PCM WAV file; (0, 0) for anything else."""
+    try:
+        with wave.open(io.BytesIO(data)) as wav:
+            if wav.getsampwidth() != 2:
+                return 0.0, 0
+            frames = wav.readframes(wav.getnframes())
+            seconds = wav.getnframes() / wav.getframerate()
+    except (wave.Error, EOFError):
+        return 0.0, 0
+    samples = array("h", frames[: len(frames) - len(frames) % 2])
+    return seconds, max((abs(s) for s in samples), default=0)
 
 
 def _chunks(reply: Reply, *, model: str, completion_id: str) -> list[dict[str, Any]]:

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import numpy as np
 import pytest
+from livekit import rtc
 from livekit.plugins import openai
 
 from agent.runner import open_text_session
 from agent.settings import AgentSettings
-from agent.worker import build_llm
+from agent.worker import build_llm, build_models
 from tests.unit.agent.conftest import fixed_clock
 from tests.unit.agent.fake_dialer import FakeDialer, gap_filling_metadata
-from tests.unit.agent.fake_openai import FakeOpenAI, ToolCallReply
+from tests.support import require_tool
+from tests.unit.agent.fake_openai import SILENCE_PEAK, FakeOpenAI, ToolCallReply
 
 
 @pytest.fixture
@@ -66,3 +69,50 @@ async def test_openai_plugin_streams_a_tool_call_into_the_real_agent(
     tool_message = next(m for m in second["messages"] if m["role"] == "tool")
     assert 'quota attainment: "112%"' in tool_message["content"]
     assert dialer.calls["call-1"].saved == {}  # read back, not yet confirmed
+
+
+async def _speech_server(transcripts: list[str]) -> FakeOpenAI:
+    """(Speech models read OPENAI_API_KEY, as in production; the tests set it with monkeypatch.)"""
+    require_tool("espeak-ng", "espeak-ng")
+    server = FakeOpenAI([], transcripts=transcripts)
+    await server.start()
+    return server
+
+
+async def test_openai_tts_plugin_speaks_real_audio_from_the_local_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker's own TTS construction, over HTTP, decodes espeak-ng's WAV into loud audio frames."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key")
+    server = await _speech_server([])
+    try:
+        models = build_models(AgentSettings(tts_base_url=server.base_url, stt_base_url=server.base_url), vad=None)
+        assert models.tts is not None
+        frames = [ev.frame async for ev in models.tts.synthesize("Hello, is this Ada?")]
+        samples = np.concatenate([np.frombuffer(f.data, dtype=np.int16) for f in frames])
+        seconds = len(samples) / frames[0].sample_rate
+        assert server.speech.spoken == ["Hello, is this Ada?"]
+        assert 0.8 < seconds < 5.0
+        assert int(np.abs(samples).max()) > 5000  # speech, not silence
+        await models.tts.aclose()
+    finally:
+        await server.stop()
+
+
+async def test_openai_stt_plugin_hears_the_scripted_line_only_in_sound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Silence transcribes as nothing and keeps the script; sound gets the next scripted line."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key")
+    server = await _speech_server(["Yes, this is Ada."])
+    try:
+        models = build_models(AgentSettings(tts_base_url=server.base_url, stt_base_url=server.base_url), vad=None)
+        assert models.stt is not None and models.tts is not None
+        speech = [ev.frame async for ev in models.tts.synthesize("Yes, this is Ada.")]
+        silence = rtc.AudioFrame.create(24000, 1, 24000)  # one second of zeros
+        heard_silence = await models.stt.recognize([silence])
+        heard_speech = await models.stt.recognize(speech)
+        assert heard_silence.alternatives[0].text == ""
+        assert heard_speech.alternatives[0].text == "Yes, this is Ada."
+        assert [t.text for t in server.speech.transcriptions] == ["", "Yes, this is Ada."]
+        assert server.speech.transcriptions[1].peak >= SILENCE_PEAK > server.speech.transcriptions[0].peak
+        await models.stt.aclose()
+        await models.tts.aclose()
+    finally:
+        await server.stop()
