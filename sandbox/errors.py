@@ -125,8 +125,9 @@ def sip_call_failed(sip_code: int, sip_status: str, *, extra: Mapping[str, str] 
 
 
 def ringing_timed_out() -> TwirpError:
-    """LiveKit's answer when nobody picks up within ringing_timeout: canceled, with no SIP status."""
-    return TwirpError("canceled", "sip request timeout: the callee did not answer within the ringing timeout")
+    """LiveKit's answer when nobody picks up within ringing_timeout: canceled, with no SIP status, and livekit/sip's
+    own message (ErrSIPRequestTimeout), the only thing that tells it apart from a trunk failure."""
+    return TwirpError("canceled", "sip request timed out")
 
 
 def disconnect_reason_for_sip(sip_code: int) -> DisconnectReason:

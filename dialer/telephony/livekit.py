@@ -27,7 +27,7 @@ from dialer.telephony.base import (
     TelephonyUnavailable,
 )
 from dialer.policy import Outcome
-from dialer.telephony.sip_outcomes import outcome_for_sip_status
+from dialer.telephony.sip_outcomes import Cancellation, classify_cancellation, outcome_for_sip_status
 from dialer.telephony.transient import Backoff, Sleeper, describe, with_backoff
 
 log = logging.getLogger("dialer.telephony")
@@ -35,6 +35,20 @@ T = TypeVar("T")
 
 _ROOM_EMPTY_TIMEOUT_S = 60
 _ROOM_DEPARTURE_TIMEOUT_S = 10
+
+
+def _cancelled(exc: ServerError) -> DialFailed | TelephonyUnavailable:
+    """A `canceled` CreateSIPParticipant: only a ringing time-out is the callee's no answer. A carrier that never
+    answered the INVITE is a failed dial (it counts against the circuit breaker and retries soon); a SIP node shutting
+    down placed nothing that completed, so the attempt ends as an error, not as the callee's doing."""
+    cancellation = classify_cancellation(exc.message)
+    if cancellation is Cancellation.RINGING_TIMED_OUT:
+        return DialFailed(Outcome.NO_ANSWER, sip_status_code=None, detail="ringing timed out")
+    if cancellation is Cancellation.TRUNK_NO_RESPONSE:
+        return DialFailed(Outcome.ERROR, sip_status_code=None, detail="trunk failure: the carrier never answered the INVITE")
+    if cancellation is Cancellation.SIP_NODE_SHUTTING_DOWN:
+        return TelephonyUnavailable("LiveKit's SIP node was shutting down", maybe_placed=False)
+    return DialFailed(Outcome.ERROR, sip_status_code=None, detail=f"canceled by LiveKit: {exc.message}")
 
 
 class LiveKitTelephony:
@@ -124,8 +138,7 @@ class LiveKitTelephony:
             raise DialFailed(outcome_for_sip_status(code), sip_status_code=code, detail=str(exc.sip_status or exc.message)) from None
         except ServerError as exc:
             if exc.code == "canceled" or exc.status == 408:
-                # Nobody answered within ringing_timeout: LiveKit cancels the INVITE and answers 408 "canceled".
-                raise DialFailed(Outcome.NO_ANSWER, sip_status_code=None, detail="ringing timed out") from None
+                raise _cancelled(exc) from None
             # LiveKit refused before dialling (bad trunk, quota, 5xx): nothing reached the phone network.
             raise TelephonyUnavailable(f"LiveKit refused the SIP request: {describe(exc)}", maybe_placed=exc.status >= 500) from None
         except aiohttp.ClientConnectorError as exc:

@@ -1,6 +1,9 @@
-"""SIP final response codes to the dialer's outcomes (RFC 3261 §21), kept apart so it is tested on its own."""
+"""SIP final responses (RFC 3261 §21) and LiveKit's cancellations to the dialer's outcomes, kept apart so they are
+tested on their own."""
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from dialer.policy import Outcome
 
@@ -24,3 +27,35 @@ def outcome_for_sip_status(code: int | None) -> Outcome:
     if code is None:
         return Outcome.ERROR
     return _BY_CODE.get(code, Outcome.ERROR)
+
+
+class Cancellation(StrEnum):
+    """Why LiveKit answered CreateSIPParticipant with Twirp `canceled` (HTTP 408) and no SIP status.
+
+    livekit/sip (pkg/sip/outbound.go, sipResponse; v1.8.0) returns `canceled` for three different things, told apart
+    only by the error's message: the ringing time-out ran out (the phone rang: no answer), the INVITE transaction
+    ended with no final response (the carrier never answered: a trunk failure, nothing rang or nothing completed),
+    and the SIP node shutting down. Only the first is the callee's doing.
+    """
+
+    RINGING_TIMED_OUT = "ringing_timed_out"
+    TRUNK_NO_RESPONSE = "trunk_no_response"
+    SIP_NODE_SHUTTING_DOWN = "sip_node_shutting_down"
+    UNKNOWN = "unknown"
+
+
+# livekit/sip's messages: ErrSIPRequestTimeout, transactionTimeoutError, and the shutdown error.
+_CANCELLATION_MESSAGES: tuple[tuple[str, Cancellation], ...] = (
+    ("sip request timed out", Cancellation.RINGING_TIMED_OUT),
+    ("transaction failed to complete", Cancellation.TRUNK_NO_RESPONSE),
+    ("service shutting down", Cancellation.SIP_NODE_SHUTTING_DOWN),
+)
+
+
+def classify_cancellation(message: str) -> Cancellation:
+    """Which cancellation a Twirp `canceled` message names (the server may wrap it; matching is by substring)."""
+    lowered = message.lower()
+    for needle, cancellation in _CANCELLATION_MESSAGES:
+        if needle in lowered:
+            return cancellation
+    return Cancellation.UNKNOWN

@@ -1,0 +1,23 @@
+"""LiveKit's `canceled` answers told apart by livekit/sip's own messages (pkg/sip/outbound.go, v1.8.0)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialer.telephony.sip_outcomes import Cancellation, classify_cancellation
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("sip request timed out", Cancellation.RINGING_TIMED_OUT),
+        ("twirp error canceled: sip request timed out", Cancellation.RINGING_TIMED_OUT),  # wrapped by the server
+        ("transaction failed to complete (0 intermediate responses)", Cancellation.TRUNK_NO_RESPONSE),
+        ("Transaction failed to complete (2 intermediate responses)", Cancellation.TRUNK_NO_RESPONSE),
+        ("service shutting down", Cancellation.SIP_NODE_SHUTTING_DOWN),
+        ("call already closed", Cancellation.UNKNOWN),
+        ("", Cancellation.UNKNOWN),
+    ],
+)
+def test_each_cancellation_is_named_by_its_message(message: str, expected: Cancellation) -> None:
+    assert classify_cancellation(message) is expected
