@@ -68,7 +68,10 @@ class Settings(BaseSettings):
     call_window_end: str = "20:00"
     call_weekdays: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
     max_attempts: int = Field(default=3, ge=1, le=20)
-    ringing_timeout_s: int = Field(default=30, ge=5, le=120)
+    # At most 60: livekit-server gives a wait_until_answered CreateSIPParticipant 80 s in all (pkg/service/sip.go,
+    # v1.13), room join and INVITE set-up included; ringing longer than that would be cut off by the server's own
+    # deadline instead of ending as a no answer.
+    ringing_timeout_s: int = Field(default=30, ge=5, le=60)
     max_call_duration_s: int = Field(default=600, ge=30, le=7200)
 
     # Limits per trunk (global across instances).

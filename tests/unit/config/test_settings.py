@@ -34,6 +34,8 @@ def test_example_file_is_valid_and_documents_every_setting() -> None:
         ("DIALER_CALL_WINDOW_START", "9am", "DIALER_CALL_WINDOW_START"),
         ("DIALER_CALL_WEEKDAYS", "1,9", "DIALER_CALL_WEEKDAYS"),
         ("DIALER_DATABASE_URL", "mysql://x", "DIALER_DATABASE_URL"),
+        # livekit-server cuts a waiting CreateSIPParticipant off at 80 s, set-up included.
+        ("DIALER_RINGING_TIMEOUT_S", "61", "DIALER_RINGING_TIMEOUT_S"),
     ],
 )
 def test_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, env: str, value: str, named: str) -> None:
@@ -50,3 +52,10 @@ def test_real_livekit_refuses_development_secrets(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(SettingsError) as caught:
         load_settings().check_production_secrets()
     assert "DIALER_API_KEY" in str(caught.value) and "DIALER_SECRET_KEY" in str(caught.value)
+
+
+def test_the_longest_ringing_time_out_fits_livekits_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIALER_RINGING_TIMEOUT_S", "60")
+    settings = load_settings()
+    # The adapter's own bound on the request (ringing + its LiveKit time-out) stays inside the server's 80 s.
+    assert settings.ringing_timeout_s + settings.livekit_timeout_s < 80
