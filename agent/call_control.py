@@ -11,9 +11,15 @@ import asyncio
 import logging
 from typing import Protocol
 
+import aiohttp
 from livekit import api
+from livekit.protocol.sip import SIPTransferStatus
 
 logger = logging.getLogger("dialer.agent")
+
+# A hang-up waits this long for LiveKit, then gives up (the room's departure and empty time-outs close it anyway):
+# the job's shutdown must not hang on an unreachable server.
+HANG_UP_TIMEOUT_S = 5.0
 
 
 class TransferFailed(Exception):
@@ -61,18 +67,29 @@ class LiveKitCallControl:
             play_dialtone=False,
         )
         try:
-            await self._api.sip.transfer_sip_participant(request)
+            reply = await self._api.sip.transfer_sip_participant(request)
         except api.SipCallError as exc:
             raise TransferFailed("the transfer was refused", sip_status=exc.sip_status_code) from None
         except api.TwirpError as exc:
             raise TransferFailed(f"the transfer failed ({exc.code})") from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise TransferFailed(f"the transfer request failed ({type(exc).__name__})") from None
+        if reply.status == SIPTransferStatus.STS_TRANSFER_FAILED:
+            # An answer without an error can still say FAILED; only that status is a failure. ONGOING (what
+            # livekit/sip's empty reply decodes to) means the REFER was accepted and the far end carries the call on.
+            code = reply.sip_status.code if reply.HasField("sip_status") else None
+            raise TransferFailed("the transfer failed", sip_status=code or None)
 
     async def hang_up(self) -> None:
+        """Never raises: a hang-up that cannot reach LiveKit is logged, and the room's own time-outs end the call."""
         try:
-            await self._api.room.delete_room(api.DeleteRoomRequest(room=self._room))
+            async with asyncio.timeout(HANG_UP_TIMEOUT_S):
+                await self._api.room.delete_room(api.DeleteRoomRequest(room=self._room))
         except api.TwirpError as exc:
             if exc.code != api.TwirpErrorCode.NOT_FOUND:  # already gone is what we wanted
                 logger.warning("could not delete the room to hang up: %s", exc.code)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            logger.warning("could not reach LiveKit to hang up: %s", type(exc).__name__)
 
 
 class LocalCallControl:

@@ -1,15 +1,27 @@
-"""LiveKitCallControl at the wire level: the real livekit-api client against the dialer's LiveKit sandbox."""
+"""LiveKitCallControl at the wire level: the real livekit-api client against the LiveKit sandbox, and against a
+Twirp stub for the answers the sandbox does not give."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
 from livekit import api
-from livekit.protocol.sip import CreateSIPParticipantRequest, SIPParticipantInfo
+from livekit.protocol.sip import (
+    CreateSIPParticipantRequest,
+    SIPParticipantInfo,
+    SIPStatus,
+    SIPStatusCode,
+    SIPTransferStatus,
+    TransferSIPParticipantResponse,
+)
 
+from agent import call_control
 from agent.call_control import LiveKitCallControl, TransferFailed
 from sandbox import LiveKitSandbox
+from tests.twirp_stub import TwirpStub
 
 KEY, SECRET = "agent-test-key", "agent-test-secret-0123456789abcdef0123"
 NEVER_HANGS_UP = "+12125550116"
@@ -68,3 +80,63 @@ async def test_hang_up_deletes_the_room_and_ends_the_call(lkapi: api.LiveKitAPI,
     assert "room-h" not in sandbox.rooms
     assert sandbox.calls[info.sip_call_id].status == "hangup"
     await control.hang_up()  # already gone: not an error
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[TwirpStub]:
+    server = TwirpStub()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+TRANSFER = "livekit.SIP/TransferSIPParticipant"
+
+
+async def test_a_transfer_answered_failed_is_a_failure(stub: TwirpStub) -> None:
+    """livekit-api raises nothing when the reply says FAILED: the status itself must be read."""
+    stub.answers[TRANSFER] = TransferSIPParticipantResponse(
+        status=SIPTransferStatus.STS_TRANSFER_FAILED, sip_status=SIPStatus(code=SIPStatusCode.SIP_STATUS_BUSY_HERE)
+    )
+    async with api.LiveKitAPI(stub.url, KEY, SECRET) as lkapi:
+        control = LiveKitCallControl(lkapi, room_name="room-f", participant_identity="callee-1")
+        with pytest.raises(TransferFailed) as raised:
+            await control.transfer("tel:+12125550100")
+    assert raised.value.sip_status == 486
+
+
+async def test_an_empty_transfer_reply_is_ongoing_and_not_a_failure(stub: TwirpStub) -> None:
+    """livekit/sip v1.8 answers a REFER its far end accepted with an empty reply, which decodes as ONGOING."""
+    stub.answers[TRANSFER] = TransferSIPParticipantResponse()
+    async with api.LiveKitAPI(stub.url, KEY, SECRET) as lkapi:
+        control = LiveKitCallControl(lkapi, room_name="room-o", participant_identity="callee-1")
+        await control.transfer("tel:+12125550100")
+    assert len(stub.requests[TRANSFER]) == 1
+
+
+async def test_hang_up_survives_an_unreachable_livekit(caplog: pytest.LogCaptureFixture) -> None:
+    """A refused connection (not a TwirpError) must not escape: the job's shutdown still runs."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    async with api.LiveKitAPI(f"http://127.0.0.1:{port}", KEY, SECRET) as lkapi:
+        control = LiveKitCallControl(lkapi, room_name="room-x", participant_identity="callee-1")
+        await control.hang_up()
+    assert "could not reach LiveKit to hang up" in caplog.text
+
+
+async def test_hang_up_gives_up_on_a_livekit_that_never_answers(
+    stub: TwirpStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    never = asyncio.Event()
+
+    async def hanging_delete(_request: object) -> None:
+        await never.wait()
+
+    monkeypatch.setattr(call_control, "HANG_UP_TIMEOUT_S", 0.05)
+    async with api.LiveKitAPI(stub.url, KEY, SECRET) as lkapi:
+        monkeypatch.setattr(lkapi.room, "delete_room", hanging_delete)
+        control = LiveKitCallControl(lkapi, room_name="room-y", participant_identity="callee-1")
+        await control.hang_up()  # returns after the bound instead of hanging the job's shutdown

@@ -1,6 +1,6 @@
 """The adapter over the wire, through the real livekit-api client: which `canceled` (HTTP 408) is a no answer.
 
-A small Twirp server of the test's own answers CreateSIPParticipant the way livekit-server relays livekit/sip's
+A Twirp stub of the test's own answers CreateSIPParticipant the way livekit-server relays livekit/sip's
 cancellations: code `canceled`, HTTP 408, no SIP status, told apart only by the message.
 """
 
@@ -9,38 +9,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 
 from dialer.policy import Outcome
 from dialer.telephony.base import DialFailed, DialRequest, TelephonyUnavailable
 from dialer.telephony.livekit import LiveKitTelephony
+from tests.twirp_stub import TwirpError, TwirpStub
 
 
-class CancellingLiveKit:
-    """Answers every CreateSIPParticipant with Twirp `canceled` and the message a test sets."""
+SIP_METHOD = "livekit.SIP/CreateSIPParticipant"
+
+
+class CancellingLiveKit(TwirpStub):
+    """Answers every CreateSIPParticipant with Twirp `canceled` (HTTP 408) and the message a test sets."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.message = ""
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-
-    async def _sip(self, request: web.Request) -> web.Response:
-        await request.read()
-        return web.json_response({"code": "canceled", "msg": self.message, "meta": {}}, status=408)
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/twirp/livekit.SIP/CreateSIPParticipant", self._sip)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        self.answers[SIP_METHOD] = lambda: TwirpError("canceled", self.message, 408)
 
 
 @pytest.fixture
