@@ -107,6 +107,8 @@ async def entrypoint(ctx: JobContext) -> None:
             if event.participant is not None and event.participant.identity == participant.identity:
                 identification.on_dtmf(event.digit)  # digits are never logged
 
+    if is_sip:
+        end_job_when_leg_leaves(ctx, participant.identity)
     await session.start(
         prepared.agent,
         room=ctx.room,
@@ -137,6 +139,23 @@ async def _prepare(
         await control.hang_up()
     ctx.shutdown(reason="job refused")
     return None
+
+
+def end_job_when_leg_leaves(ctx: JobContext, identity: str) -> None:
+    """End the job when the phone leg leaves the room, whatever LiveKit gives as the reason.
+
+    livekit-agents' `close_on_disconnect` acts on three reasons only (client initiated, room deleted, user
+    rejected); a phone leg that ends any other way (a carrier 5xx is UNKNOWN, a media time-out, a SIP node going
+    away) would otherwise leave the job running until the room closes. A SIP participant never comes back.
+    """
+
+    @ctx.room.on("participant_disconnected")
+    def _on_disconnected(left: rtc.RemoteParticipant) -> None:
+        if left.identity != identity:
+            return
+        reason = rtc.DisconnectReason.Name(left.disconnect_reason or rtc.DisconnectReason.UNKNOWN_REASON)
+        logger.info("job %s: the phone leg left the room (%s)", ctx.job.id, reason)
+        ctx.shutdown(reason=f"phone leg left: {reason}")
 
 
 def _wire(ctx: JobContext, session: AgentSession[None], prepared: PreparedJob) -> None:

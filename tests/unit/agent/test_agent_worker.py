@@ -6,6 +6,7 @@ import logging
 from types import SimpleNamespace
 
 import pytest
+from livekit import rtc
 from livekit.agents import JobExecutorType, JobProcess
 from livekit.plugins import openai, silero
 
@@ -13,7 +14,7 @@ from agent.call_control import LocalCallControl
 from agent.gap_filling import GapFillingAgent
 from agent.modes import ModeError, resolve_mode
 from agent.settings import AgentSettings
-from agent.worker import _prepare, build_models, create_server, entrypoint, prewarm
+from agent.worker import _prepare, build_models, create_server, end_job_when_leg_leaves, entrypoint, prewarm
 from tests.unit.agent.fake_dialer import FakeDialer, gap_filling_metadata
 
 
@@ -129,3 +130,23 @@ def test_start_without_livekit_url_exits_non_zero_with_one_line() -> None:
         "agent: python -m agent start needs LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET "
         "(the LiveKit server the worker registers with)"
     ]
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        rtc.DisconnectReason.UNKNOWN_REASON,  # a carrier 5xx, as livekit-server reports it
+        rtc.DisconnectReason.SIGNAL_CLOSE,
+        rtc.DisconnectReason.SERVER_SHUTDOWN,
+        rtc.DisconnectReason.CLIENT_INITIATED,
+    ],
+)
+async def test_the_job_ends_whenever_the_phone_leg_leaves(reason: int) -> None:
+    """Beyond livekit-agents' three close_on_disconnect reasons: any departure of the SIP leg ends the job."""
+    ctx = StubJobContext()
+    ctx.room = rtc.Room()  # type: ignore[attr-defined]
+    end_job_when_leg_leaves(ctx, "callee-c1")  # type: ignore[arg-type]
+    ctx.room.emit("participant_disconnected", SimpleNamespace(identity="someone-else", disconnect_reason=reason))
+    assert ctx.shutdowns == []
+    ctx.room.emit("participant_disconnected", SimpleNamespace(identity="callee-c1", disconnect_reason=reason))
+    assert ctx.shutdowns == [f"phone leg left: {rtc.DisconnectReason.Name(reason)}"]
