@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -54,8 +54,17 @@ Step = Say | Goodbye | Brief
 
 class CallerIdentificationAgent(Agent):
     def __init__(
-        self, *, client: DialerClient, caller_phone: str | None, call_control: CallControl, max_attempts: int = 3
+        self,
+        *,
+        client: DialerClient,
+        caller_phone: str | None,
+        call_control: CallControl,
+        max_attempts: int = 3,
+        answered: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`answered` waits until the phone leg is answered (raising RuntimeError if the caller hangs up first):
+        livekit/sip keeps an inbound call ringing until the agent's track is subscribed, so anything said before
+        `sip.callStatus` is `active` is lost."""
         super().__init__(instructions=prompts.identification_instructions(max_attempts=max_attempts))
         self._client = client
         self._phone = caller_phone
@@ -67,11 +76,25 @@ class CallerIdentificationAgent(Agent):
         self._keypad = DtmfBuffer()
         self._busy = False
         self._background = BackgroundTasks()
+        self._answered = answered
         # Resolves to the chosen interview id, or None when the caller was sent away.
         self.identified: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
 
     async def on_enter(self) -> None:
-        self._background.spawn(self._act(self._start()), name="identify-start")
+        self._background.spawn(self._act(self._opening()), name="identify-start")
+
+    async def _opening(self) -> Step | None:
+        """The first step, looked up while the phone still rings, said once it is answered (None: caller gone)."""
+        step = await self._start()
+        if self._answered is not None:
+            try:
+                await self._answered()
+            except RuntimeError:
+                self._stage = "done"
+                if not self.identified.done():
+                    self.identified.set_result(None)
+                return None
+        return step
 
     # -- keypad ---------------------------------------------------------------------------------
 
@@ -179,13 +202,15 @@ class CallerIdentificationAgent(Agent):
 
     # -- acting on a step -----------------------------------------------------------------------
 
-    async def _act(self, step_coro: Awaitable[Step], *, interrupt: bool = False) -> None:
+    async def _act(self, step_coro: Awaitable[Step | None], *, interrupt: bool = False) -> None:
         """Keypad and start-up path: speak fixed lines, switch agents or hang up directly."""
         self._busy = True
         try:
             step = await step_coro
         finally:
             self._busy = False
+        if step is None:
+            return
         if interrupt:
             self.session.interrupt()
         if isinstance(step, Brief):

@@ -7,7 +7,7 @@ The worker (agent/worker.py) and text-mode runs (tests, benchmarks, the lead's e
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -90,8 +90,10 @@ async def prepare_job(
     call_control: CallControl,
     clock: Callable[[], datetime] = utc_now,
     transport: httpx.AsyncBaseTransport | None = None,
+    answered: Callable[[], Awaitable[None]] | None = None,
 ) -> PreparedJob:
-    """Fetch what the conversation needs from the dialer and build its agent."""
+    """Fetch what the conversation needs from the dialer and build its agent. `answered` (inbound phone calls)
+    waits until the caller's leg is answered, so the greeting is not spoken into the ringing."""
     base_url, token = dialer_credentials(job, settings)
     client = DialerClient(base_url, token, timeout_s=settings.api_timeout_s, transport=transport)
     try:
@@ -112,6 +114,7 @@ async def prepare_job(
             caller_phone=job.caller_phone,
             call_control=call_control,
             max_attempts=settings.identify_max_attempts,
+            answered=answered,
         )
         return PreparedJob(job, agent, client)
     except BaseException:
@@ -176,6 +179,7 @@ async def open_text_session(
     call_control: CallControl | None = None,
     clock: Callable[[], datetime] = utc_now,
     transport: httpx.AsyncBaseTransport | None = None,
+    answered: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[TextRun]:
     """Run a job from its dispatch metadata in text mode: same mode resolution, dialer calls and agents
     as the worker, with typed turns instead of a room. Raises JobSetupError when the mode is refused.
@@ -191,7 +195,8 @@ async def open_text_session(
         raise JobSetupError(job.reason)
     control = call_control or LocalCallControl(can_transfer=job.channel == "sip")
     prepared = await prepare_job(
-        job, settings=settings or AgentSettings(), call_control=control, clock=clock, transport=transport
+        job, settings=settings or AgentSettings(), call_control=control, clock=clock, transport=transport,
+        answered=answered,
     )
     session = create_session(Models(llm=llm))
     if prepared.transcript is not None:

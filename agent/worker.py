@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from functools import lru_cache
+from collections.abc import Awaitable, Callable
+from functools import lru_cache, partial
 from typing import Any
 
 from livekit import rtc
@@ -93,7 +94,8 @@ async def entrypoint(ctx: JobContext) -> None:
     )
 
     job = resolve_mode(ctx.job.metadata, dict(participant.attributes))
-    prepared = await _prepare(ctx, job, settings, control, hang_up=is_sip)
+    answered = partial(_until_answered, ctx.room, participant.identity) if is_sip else None
+    prepared = await _prepare(ctx, job, settings, control, hang_up=is_sip, answered=answered)
     if prepared is None:
         return
 
@@ -122,8 +124,19 @@ async def entrypoint(ctx: JobContext) -> None:
             prepared.agent.greet()  # web participants are there as soon as they join
 
 
+async def _until_answered(room: rtc.Room, identity: str) -> None:
+    """Until the phone leg's `sip.callStatus` is `active`; RuntimeError if it leaves first."""
+    await wait_for_participant_attribute(room, identity=identity, attribute=ATTR_SIP_CALL_STATUS, value="active")
+
+
 async def _prepare(
-    ctx: JobContext, job: ResolvedJob | ModeError, settings: AgentSettings, control: CallControl, *, hang_up: bool
+    ctx: JobContext,
+    job: ResolvedJob | ModeError,
+    settings: AgentSettings,
+    control: CallControl,
+    *,
+    hang_up: bool,
+    answered: Callable[[], Awaitable[None]] | None = None,
 ) -> PreparedJob | None:
     """Build the job, or log why not, hang up a phone leg and end the job (None)."""
     reason: str
@@ -131,7 +144,7 @@ async def _prepare(
         reason = job.reason
     else:
         try:
-            return await prepare_job(job, settings=settings, call_control=control)
+            return await prepare_job(job, settings=settings, call_control=control, answered=answered)
         except (JobSetupError, DialerAPIError) as exc:
             reason = f"setup failed: {exc}"
     logger.warning("job %s not served: %s", ctx.job.id, reason)

@@ -212,3 +212,43 @@ async def test_known_caller_without_interviews_today_is_told_so(dialer: FakeDial
         await asyncio.wait_for(control.hung_up.wait(), 5)
         said = [m.text_content for m in run.session.history.messages() if m.role == "assistant"]
         assert said == ["Hi Grace. I don't see an interview for you today, so there is nothing to brief. Goodbye."]
+
+
+def assistant_lines(run: TextRun) -> list[str | None]:
+    return [m.text_content for m in run.session.history.messages() if m.role == "assistant"]
+
+
+async def test_an_inbound_caller_is_welcomed_only_once_the_call_is_answered(
+    dialer: FakeDialer, settings: AgentSettings
+) -> None:
+    """livekit/sip rings until the agent's track is subscribed: a welcome spoken before `active` is lost."""
+    seed(dialer)
+    answered = asyncio.Event()
+    waiting = asyncio.Event()
+
+    async def until_answered() -> None:
+        waiting.set()
+        await answered.wait()
+
+    async with open_text_session(briefing_metadata(dialer), INBOUND, llm=ScriptedLLM([]), settings=settings,
+                                 call_control=LocalCallControl(), answered=until_answered) as run:
+        await asyncio.wait_for(waiting.wait(), 5)
+        assert assistant_lines(run) == []
+        answered.set()
+        assert isinstance(run.agent, CallerIdentificationAgent)
+        await run.agent.wait_background()
+        assert assistant_lines(run) == [WELCOME]
+
+
+async def test_a_caller_who_hangs_up_while_ringing_hears_nothing(dialer: FakeDialer, settings: AgentSettings) -> None:
+    seed(dialer)
+
+    async def hung_up_first() -> None:
+        raise RuntimeError("participant disconnected while waiting for sip.callStatus")
+
+    async with open_text_session(briefing_metadata(dialer), INBOUND, llm=ScriptedLLM([]), settings=settings,
+                                 call_control=LocalCallControl(), answered=hung_up_first) as run:
+        assert isinstance(run.agent, CallerIdentificationAgent)
+        assert await asyncio.wait_for(run.agent.identified, 5) is None
+        await run.agent.wait_background()
+        assert assistant_lines(run) == []
