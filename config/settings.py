@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # v1.13), room join and INVITE set-up included; ringing longer than that would be cut off by the server's own
     # deadline instead of ending as a no answer.
     ringing_timeout_s: int = Field(default=30, ge=5, le=60)
+    # How long a caller to the briefing number hears ringing while no agent has taken the call.
+    briefing_ringing_timeout_s: int = Field(default=20, ge=5, le=180)
     max_call_duration_s: int = Field(default=600, ge=30, le=7200)
 
     # Limits per trunk (global across instances).

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from google.protobuf.duration_pb2 import Duration
 from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
 from livekit.protocol.sip import (
@@ -92,6 +93,9 @@ def _briefing(settings: Settings) -> tuple[SIPInboundTrunkInfo | None, SIPDispat
         name=INBOUND_TRUNK_NAME,
         numbers=_numbers(raw, settings.default_region, "DIALER_BRIEFING_NUMBER"),
         krisp_enabled=True,  # noise cancellation on the caller's audio: interviewers call from anywhere
+        # livekit/sip keeps an inbound call ringing until an agent's track is subscribed, for 3 minutes unless the
+        # trunk says otherwise: with no agent free, the caller would hear ringing all that time.
+        ringing_timeout=Duration(seconds=settings.briefing_ringing_timeout_s),
     )
     rule = SIPDispatchRuleInfo(
         name=DISPATCH_RULE_NAME,

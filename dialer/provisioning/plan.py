@@ -63,7 +63,7 @@ OUTBOUND = ResourceKind(
 )
 INBOUND = ResourceKind(
     kind="inbound_trunk", label="inbound trunk", id_field="sip_trunk_id",
-    managed=("name", "numbers", "krisp_enabled"),
+    managed=("name", "numbers", "krisp_enabled", "ringing_timeout"),
     diffable=frozenset({"name", "numbers"}),
     update_type=SIPInboundTrunkUpdate, create_type=CreateSIPInboundTrunkRequest, create_field="trunk",
     update_request_type=UpdateSIPInboundTrunkRequest,

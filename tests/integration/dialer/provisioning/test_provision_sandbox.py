@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+from google.protobuf.duration_pb2 import Duration
 from livekit import api
 from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
@@ -54,7 +55,8 @@ async def test_first_run_sends_exactly_the_declared_resources(sandbox: LiveKitSa
             numbers=OUTBOUND_NUMBERS, auth_username=USERNAME, auth_password=PASSWORD,
         ))
     assert sandbox.requests_for("CreateSIPInboundTrunk")[0].request == CreateSIPInboundTrunkRequest(
-        trunk=SIPInboundTrunkInfo(name="dialer-briefing-inbound", numbers=[BRIEFING_NUMBER], krisp_enabled=True))
+        trunk=SIPInboundTrunkInfo(name="dialer-briefing-inbound", numbers=[BRIEFING_NUMBER], krisp_enabled=True,
+                                  ringing_timeout=Duration(seconds=20)))
     rule_request = sandbox.requests_for("CreateSIPDispatchRule")[0].request
     assert rule_request == CreateSIPDispatchRuleRequest(dispatch_rule=SIPDispatchRuleInfo(
         name="dialer-briefing-rule",

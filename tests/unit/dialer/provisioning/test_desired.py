@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from google.protobuf.duration_pb2 import Duration
 from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
 from livekit.protocol.sip import (
@@ -38,6 +39,7 @@ def test_full_configuration_declares_three_resources() -> None:
     )
     assert desired.inbound == SIPInboundTrunkInfo(
         name="dialer-briefing-inbound", numbers=[BRIEFING_NUMBER], krisp_enabled=True,
+            ringing_timeout=Duration(seconds=20),  # not LiveKit's 3 minutes of ringing when no agent is free
     )
     assert desired.rule == SIPDispatchRuleInfo(
         name="dialer-briefing-rule",

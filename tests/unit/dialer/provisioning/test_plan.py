@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.message import Message
 from livekit.protocol.room import RoomConfiguration
 from livekit.protocol.sip import (
@@ -178,7 +179,8 @@ def test_a_field_the_update_message_lacks_replaces_and_keeps_unmanaged_fields() 
     request = plan_provisioning(DESIRED, state.state()).actions[1].request
     assert isinstance(request, UpdateSIPInboundTrunkRequest) and request.WhichOneof("action") == "replace"
     expected = SIPInboundTrunkInfo(sip_trunk_id="ST_in", name="dialer-briefing-inbound",
-                                   numbers=["+14155550199"], krisp_enabled=True, metadata="ops note")
+                                   numbers=["+14155550199"], krisp_enabled=True, metadata="ops note",
+                                       ringing_timeout=Duration(seconds=20))
     assert request.replace == expected  # no timestamps: the server keeps its own
 
 
