@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dialer.policy.holidays import HolidayCalendar
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./dialer.db"
 SANDBOX_API_KEY = "sandbox-key"
 SANDBOX_API_SECRET = "sandbox-secret-not-for-production-0123456789"
@@ -68,6 +70,11 @@ class Settings(BaseSettings):
     call_window_end: str = "20:00"
     call_weekdays: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
     max_attempts: int = Field(default=3, ge=1, le=20)
+    # Holidays on which states that forbid holiday calls (Alabama, Louisiana) are not rung: "federal" (computed
+    # US federal holidays) and/or ISO dates of state holidays. Empty: none.
+    holidays: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["federal"])
+    # Dial only candidates with prior express consent on record. Unset: required whenever LIVEKIT_URL is set.
+    require_consent: bool | None = None
     # At most 60: livekit-server gives a wait_until_answered CreateSIPParticipant 80 s in all (pkg/service/sip.go,
     # v1.13), room join and INVITE set-up included; ringing longer than that would be cut off by the server's own
     # deadline instead of ending as a no answer.
@@ -119,6 +126,28 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _parse_holidays(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _check_holidays(cls, value: list[str]) -> list[str]:
+        HolidayCalendar.parse(value)  # raises ValueError naming the bad entry
+        return value
+
+    @property
+    def holiday_calendar(self) -> HolidayCalendar:
+        return HolidayCalendar.parse(self.holidays)
+
+    @property
+    def consent_required(self) -> bool:
+        """Real phones ring when a real LiveKit is configured: then consent is required unless switched off."""
+        return (not self.uses_sandbox) if self.require_consent is None else self.require_consent
 
     @field_validator("sip_outbound_transport", mode="before")
     @classmethod

@@ -127,6 +127,8 @@ class Runtime:
                 max_call_duration_s=settings.max_call_duration_s,
                 lease_s=settings.dial_lease_s,
                 cps_guard_s=settings.cps_guard_ms / 1000,
+                holidays=settings.holiday_calendar,
+                consent_required=settings.consent_required,
             ),
             circuit=circuit,
             metrics=metrics,
@@ -136,7 +138,10 @@ class Runtime:
             db=db,
             clock=clock,
             config=AgentCallConfig(
-                window=window, voicemail_message=settings.voicemail_message, transfer_number=settings.transfer_number
+                window=window,
+                voicemail_message=settings.voicemail_message,
+                transfer_number=settings.transfer_number,
+                holidays=settings.holiday_calendar,
             ),
         )
         outbox = OutboxSender(

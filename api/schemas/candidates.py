@@ -7,8 +7,24 @@ from pydantic import Field
 
 from api.schemas.base import Request, Response
 from dialer.fields import missing_fields
-from dialer.services.candidates import MAX_BULK, CandidateInput
+from dialer.services.candidates import MAX_BULK, CandidateInput, ConsentInput
 from dialer.store.models import Candidate
+
+
+class ConsentIn(Request):
+    """Prior express consent to be called: where it was given, when, and through what channel."""
+
+    source: str = Field(min_length=1, max_length=200, examples=["careers-site application form"])
+    at: datetime = Field(examples=["2026-11-20T14:03:00Z"])
+    channel: str = Field(min_length=1, max_length=40, examples=["web_form"])
+
+
+class ConsentOut(Response):
+    source: str | None
+    at: datetime | None
+    channel: str | None
+    withdrawn_at: datetime | None
+    given: bool
 
 
 class CandidateIn(Request):
@@ -18,6 +34,8 @@ class CandidateIn(Request):
     timezone: str | None = Field(default=None, max_length=64, examples=[None])
     fields: dict[str, Any] = Field(default_factory=dict, examples=[{"quota_attainment": "112%"}])
     required_fields: list[str] = Field(default_factory=list, examples=[["quota_attainment", "start_date"]])
+    state: str | None = Field(default=None, max_length=40, examples=["FL"], description="US state (code or name)")
+    consent: ConsentIn | None = Field(default=None, description="consent to be called; absent clears it")
 
     def to_input(self) -> CandidateInput:
         return CandidateInput(
@@ -27,6 +45,12 @@ class CandidateIn(Request):
             timezone=self.timezone,
             fields=self.fields,
             required_fields=self.required_fields,
+            state=self.state,
+            consent=(
+                ConsentInput(source=self.consent.source, at=self.consent.at, channel=self.consent.channel)
+                if self.consent is not None
+                else None
+            ),
         )
 
 
@@ -43,6 +67,8 @@ class CandidateOut(Response):
     fields: dict[str, Any]
     required_fields: list[str]
     missing_fields: list[str]
+    state: str | None
+    consent: ConsentOut
     created_at: datetime
     updated_at: datetime
 
@@ -57,6 +83,14 @@ class CandidateOut(Response):
             fields=candidate.fields,
             required_fields=candidate.required_fields,
             missing_fields=missing_fields(candidate.required_fields, candidate.fields),
+            state=candidate.state,
+            consent=ConsentOut(
+                source=candidate.consent_source,
+                at=candidate.consent_at,
+                channel=candidate.consent_channel,
+                withdrawn_at=candidate.consent_withdrawn_at,
+                given=candidate.consent().given,
+            ),
             created_at=candidate.created_at,
             updated_at=candidate.updated_at,
         )

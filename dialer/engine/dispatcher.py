@@ -33,7 +33,8 @@ from dialer.engine.circuit import CircuitBreaker
 from dialer.engine.metrics import DialerMetrics
 from dialer.engine.results import add_decision, end_attempt, load_attempt, mark_answered
 from dialer.fields import missing_fields
-from dialer.policy import Action, CallingWindow, Outcome, RetryPolicy, decide
+from dialer.policy import DEFAULT_HOLIDAYS, Action, CallingWindow, HolidayCalendar, Outcome, RetryPolicy, decide
+from dialer.policy.local_rules import CAP_PERIOD, callee_rules
 from dialer.store.db import Database
 from dialer.store.ids import new_id
 from dialer.store.retry import with_retries
@@ -63,6 +64,8 @@ class DispatchConfig:
     scan_limit: int = 200  # due calls examined per run (those outside their window are rescheduled)
     tick_s: float = 2.0  # APScheduler's tick; a call due sooner than the next tick gets a wake-up of its own
     cps_guard_s: float = 0.1  # added to each second of CPS slots; a request later than a quarter of it is re-slotted
+    holidays: HolidayCalendar = DEFAULT_HOLIDAYS  # for states that forbid calls on holidays
+    consent_required: bool = False  # dial only candidates with prior express consent on record
 
     @property
     def slot_interval(self) -> timedelta:
@@ -184,7 +187,7 @@ class Dispatcher:
             calls = await queue.claim_due(session, trunk_id=cfg.trunk_id, now=now, limit=limit)
             if not calls:
                 return []
-            candidates, batches, blocked = await _context(session, calls)
+            candidates, batches, blocked, recent = await _context(session, calls, since=now - CAP_PERIOD)
             for call in calls:
                 candidate = candidates[call.candidate_id]
                 batch = batches.get(call.batch_id) if call.batch_id else None
@@ -201,12 +204,18 @@ class Dispatcher:
                     not_before=call.not_before,
                     not_after=call.not_after,
                     batch_status=batch.status if batch else "active",
+                    candidate_state=candidate.state,
+                    recent_dials=recent.get(candidate.phone, ()),
+                    holidays=cfg.holidays,
+                    consent=candidate.consent(),
+                    consent_required=cfg.consent_required,
                 )
                 if decision.action is Action.DIAL:
                     if len(planned) >= room or slot > horizon or (allowance is not None and len(planned) >= allowance):
                         continue  # stays due; taken by the next run as slots and lines free up
                     probe = allowance is not None
                     planned.append(self._start_attempt(session, call, candidate, slot, now, decision.reason, probe=probe))
+                    recent.setdefault(candidate.phone, []).append(slot)  # counts toward a state's cap in this run
                     slot += interval
                 elif decision.action is Action.WAIT:
                     call.next_attempt_at = decision.at  # None parks it (paused batch) until resumed
@@ -405,12 +414,26 @@ class Dispatcher:
 
 
 async def _context(
-    session: AsyncSession, calls: Sequence[Call]
-) -> tuple[dict[str, Candidate], dict[str, Batch], set[str]]:
+    session: AsyncSession, calls: Sequence[Call], *, since: datetime
+) -> tuple[dict[str, Candidate], dict[str, Batch], set[str], dict[str, list[datetime]]]:
+    """The claimed calls' candidates and batches, the numbers on do-not-call, and the dials since `since` to each
+    number in a state that caps calls per 24 hours to the same person (only those: the query has a cost)."""
     candidate_ids = {c.candidate_id for c in calls}
     batch_ids = {c.batch_id for c in calls if c.batch_id}
     candidates = {c.id: c for c in await session.scalars(select(Candidate).where(Candidate.id.in_(candidate_ids)))}
     batches = {b.id: b for b in await session.scalars(select(Batch).where(Batch.id.in_(batch_ids)))} if batch_ids else {}
     phones = {c.phone for c in candidates.values()}
     blocked = set(await session.scalars(select(DoNotCall.phone).where(DoNotCall.phone.in_(phones))))
-    return candidates, batches, blocked
+    recent: dict[str, list[datetime]] = {}
+    capped = {c.phone for c in candidates.values() if callee_rules(c.phone, c.state).max_calls_per_24h is not None}
+    if not capped:
+        return candidates, batches, blocked, recent
+    dials = await session.execute(
+        select(Candidate.phone, Attempt.started_at)
+        .join(Call, Call.candidate_id == Candidate.id)
+        .join(Attempt, Attempt.call_id == Call.id)
+        .where(Candidate.phone.in_(capped), Attempt.started_at > since)
+    )
+    for phone, started_at in dials.all():
+        recent.setdefault(phone, []).append(started_at)
+    return candidates, batches, blocked, recent

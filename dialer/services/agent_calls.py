@@ -15,7 +15,8 @@ from dialer.engine import events
 from dialer.engine.results import add_decision
 from dialer.errors import Conflict, NotFound, Problem, InvalidInput
 from dialer.fields import AnswerStatus, FieldValueError, missing_fields, normalize, spec_for
-from dialer.policy import CallingWindow, NoTimeZoneError, callee_zones
+from dialer.policy import DEFAULT_HOLIDAYS, CallingWindow, HolidayCalendar, NoTimeZoneError, callee_zones
+from dialer.policy.local_rules import callee_rules, is_lawful_at, lawful_window
 from dialer.services.dnc import add_number
 from dialer.store.db import Database
 from dialer.store.models import Attempt, Call, Candidate, CollectedField, TranscriptTurn
@@ -28,6 +29,7 @@ class AgentCallConfig:
     window: CallingWindow
     voicemail_message: str
     transfer_number: str | None
+    holidays: HolidayCalendar = DEFAULT_HOLIDAYS
 
 
 @dataclass(frozen=True)
@@ -123,9 +125,12 @@ class AgentCallService:
         async with self._db.transaction() as session:
             call, candidate = await self._load(session, call_id, lock=True)
             await add_number(session, candidate.phone, reason or "asked on the call", self._clock)
+            candidate.consent_withdrawn_at = now  # an opt-out withdraws consent to be called (TCPA)
             call.max_attempts = call.attempts_made  # nothing left to retry
             call.callback_at = None
-            add_decision(session, call.id, now, "do_not_call", "the candidate asked not to be called again")
+            add_decision(
+                session, call.id, now, "do_not_call", "the candidate asked not to be called again; consent withdrawn"
+            )
 
     async def callback(self, call_id: str, at_local: datetime) -> dict[str, Any]:
         """Wall time in the candidate's zone; it must fall inside the calling window and in the next 30 days."""
@@ -134,9 +139,12 @@ class AgentCallService:
             call, candidate = await self._load(session, call_id, lock=True)
             zone = _zone(candidate)
             when = at_local.replace(tzinfo=zone) if at_local.tzinfo is None else at_local
-            if not self._config.window.is_open(when, [zone]):
+            rules = callee_rules(candidate.phone, candidate.state)
+            if not is_lawful_at(when, [zone], self._config.window, rules, self._config.holidays):
+                lawful = lawful_window(self._config.window, rules) or self._config.window
+                quiet = " and not on Sundays or holidays" if rules.no_sundays or rules.no_holidays else ""
                 raise InvalidInput(
-                    [Problem(("at_local",), f"that is outside calling hours ({self._config.window.describe()} local); suggest another time")]
+                    [Problem(("at_local",), f"that is outside calling hours ({lawful.describe()} local{quiet}); suggest another time")]
                 )
             if when <= now or when > now + timedelta(days=30):
                 raise InvalidInput([Problem(("at_local",), "pick a time in the future, within the next 30 days")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,12 +14,20 @@ from sqlalchemy.exc import IntegrityError
 from dialer.clock import Clock
 from dialer.errors import NotFound, ProblemList
 from dialer.phones import InvalidPhoneNumber, normalize_phone
+from dialer.policy.area_codes import state_code
 from dialer.store.db import Database
 from dialer.store.ids import new_id
 from dialer.store.models import Candidate
 
 MAX_BULK = 10_000
 _IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ConsentInput:
+    source: str
+    at: datetime
+    channel: str
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,8 @@ class CandidateInput:
     timezone: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     required_fields: list[str] = field(default_factory=list)
+    state: str | None = None
+    consent: ConsentInput | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,29 @@ def _normalized(item: CandidateInput, loc: tuple[str | int, ...], region: str, p
             validate_timezone(item.timezone)
         except ValueError as exc:
             problems.add((*loc, "timezone"), str(exc))
+    row["state"] = None
+    if item.state is not None and item.state.strip():
+        row["state"] = state_code(item.state)
+        if row["state"] is None:
+            problems.add((*loc, "state"), f"unknown US state {item.state.strip()[:40]!r}; use a code such as FL or a name")
+    _consent_columns(item.consent, loc, problems, row)
     return row
+
+
+def _consent_columns(consent: ConsentInput | None, loc: tuple[str | int, ...], problems: ProblemList,
+                     row: dict[str, Any]) -> None:
+    """The record as sent: absent consent clears it. A withdrawal on a call is never cleared by an upload."""
+    row.update(consent_source=None, consent_at=None, consent_channel=None)
+    if consent is None:
+        return
+    if consent.at.tzinfo is None or consent.at.utcoffset() is None:
+        problems.add((*loc, "consent", "at"), "give the consent time with its offset, e.g. 2026-11-20T14:03:00Z")
+        return
+    if not consent.source.strip() or not consent.channel.strip():
+        problems.add((*loc, "consent"), "consent needs a source and a channel")
+        return
+    row.update(consent_source=consent.source.strip(), consent_at=consent.at.astimezone(UTC),
+               consent_channel=consent.channel.strip())
 
 
 class CandidateService:

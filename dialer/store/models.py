@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from dialer.policy.consent import Consent
 from dialer.store.types import JSONType, UTCDateTime
 
 NAMING = {
@@ -47,8 +48,25 @@ class Candidate(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     required_fields: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # USPS code of the state the record says the candidate lives in; the number's area code adds its own.
+    state: Mapped[str | None] = mapped_column(String(2))
+    # Prior express consent to be called (TCPA; an AI voice is an artificial voice, FCC 24-17): where, when, how.
+    consent_source: Mapped[str | None] = mapped_column(String(200))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_channel: Mapped[str | None] = mapped_column(String(40))
+    # Set when the candidate opts out on a call; a consent given after it counts again.
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def consent(self) -> Consent:
+        """The consent columns as the calling rules read them."""
+        return Consent(
+            source=self.consent_source,
+            at=self.consent_at,
+            channel=self.consent_channel,
+            withdrawn_at=self.consent_withdrawn_at,
+        )
 
 
 class Interviewer(Base):

@@ -129,7 +129,10 @@ async def test_callback_do_not_call_and_voicemail(stack: Stack) -> None:
     assert (await stack.http.post(f"/api/agent/calls/{dnc_id}/do-not-call", json={"reason": "asked"}, headers=_bearer(dnc_token))).status_code == 204
     await stack.hang_up(dnc_room)
     assert (await stack.http.delete("/api/dnc/+13125550116")).status_code == 204  # it was on the list
-    assert (await stack.http.get(f"/api/calls/{dnc_id}")).json()["state"] == "completed"
+    dnc_call = (await stack.http.get(f"/api/calls/{dnc_id}")).json()
+    assert dnc_call["state"] == "completed"
+    candidate = (await stack.http.get(f"/api/candidates/{dnc_call['candidate_id']}")).json()
+    assert candidate["consent"]["withdrawn_at"] is not None and candidate["consent"]["given"] is False
 
     vm_id, vm_token, _ = await _answered_call(stack, "+13125550115")
     ended = await stack.http.post(f"/api/agent/calls/{vm_id}/end", json={"outcome": "voicemail", "reason": "machine"}, headers=_bearer(vm_token))

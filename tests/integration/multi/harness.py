@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[3]
 PG_ADMIN_URL = os.environ.get("DIALER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 API_KEY = "multi-instance-api-key-0123"
 LK_KEY, LK_SECRET = "multi-instance-key", "multi-instance-secret-0123456789abcdef"
+# LIVEKIT_URL is set, so the dialer requires consent to be called, as it would with real phones.
+CONSENT = {"source": "multi-instance test", "at": "2026-01-01T00:00:00Z", "channel": "test"}
 BUSY = "+12125550110"  # SIP 486 at once: the attempt ends the moment it is dialled
 
 
@@ -237,7 +239,7 @@ class Cluster:
         zone = midday_zone()
         candidates = [
             {"external_id": f"m-{i}", "name": f"Candidate {i}", "phone": phone, "timezone": zone,
-             "required_fields": ["start_date"]}
+             "required_fields": ["start_date"], "consent": CONSENT}
             for i in range(count)
         ]
         async with self.client(via[0]) as http:
