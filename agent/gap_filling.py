@@ -2,25 +2,35 @@
 
 Saving is a two-step protocol enforced in code, not just in the prompt: `record_field(...,
 confirmed=False)` validates and returns the normalized value to read back; only a later
-`record_field(..., confirmed=True)` with an answer that normalizes to that same read-back value is
-sent to the dialer. A model that skips the read-back is told so and nothing is saved.
+`record_field(..., confirmed=True)` with an answer that normalizes to that same read-back value, after a
+callee turn that came *after* the read-back and says yes (agent.confirmation), is sent to the dialer. A model
+that skips the read-back, or confirms in the same reply, or after a "no", is told so and nothing is saved.
+
+Writes (answers, do-not-call, callbacks, the end of the call) run to completion even when the callee
+interrupts: they cannot be interrupted once started, and run in tasks of their own that a cancelled tool
+does not cancel. Every ending (goodbye, opt-out, voicemail, transfer) says its last line itself and hangs up,
+so no ending depends on the model producing one more reply.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import AsyncIterable, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from livekit.agents import Agent, RunContext, StopResponse, ToolError, function_tool, llm
+from livekit.agents import Agent, FlushSentinel, ModelSettings, RunContext, StopResponse, ToolError, function_tool, llm
 from livekit.agents.voice import SpeechHandle
 
 from . import prompts
 from .answering import AnswerAction
 from .background import BackgroundTasks
 from .call_control import CallControl, TransferFailed
+from .confirmation import confirms
 from .dialer_client import DialerAPIError, DialerClient, DialerRejected
 from .schemas import CallContext, CallField, Outcome
 from .validation import AnswerInvalid, normalize_answer
@@ -28,6 +38,18 @@ from .validation import AnswerInvalid, normalize_answer
 logger = logging.getLogger("dialer.agent")
 
 UNAVAILABLE = "The system could not save that just now. Apologise briefly and carry on with the next question."
+_GOODBYE = re.compile(r"\b(good ?bye|bye|take care|have a (good|great|nice|lovely))\b", re.IGNORECASE)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ReadBack:
+    """A value read back to the callee, and the callee turn it answered (the confirmation must come later)."""
+
+    value: str
+    source_text: str | None
+    after_turn: str | None  # id of the callee's last message when the value was read back
 
 
 def utc_now() -> datetime:
@@ -50,10 +72,12 @@ class GapFillingAgent(Agent):
         self._voicemail_message = context.voicemail_message or voicemail_message
         self._clock = clock
         self._zone = _zone(context.candidate.timezone)
-        self._read_back: dict[str, tuple[str, str | None]] = {}  # name -> (value read back, source text)
+        self._read_back: dict[str, ReadBack] = {}
         self._handled: set[str] = set()  # answered, unknown or declined during this call
         self._ended: Outcome | None = None
         self._greeted = False
+        self._voicemail: SpeechHandle | None = None
+        self._closing = False  # a last line and a hang-up are under way
         self._background = BackgroundTasks()
         self.finished_reason: str | None = None
         super().__init__(instructions=prompts.gap_filling_instructions(context, now_local=self._now_local()))
@@ -75,10 +99,21 @@ class GapFillingAgent(Agent):
         return self.session.say(prompts.gap_filling_greeting(self._context))
 
     def start_voicemail(self) -> SpeechHandle:
-        """Leave the voicemail message, then record the attempt as voicemail and hang up."""
-        handle = self.session.say(self._voicemail_message, allow_interruptions=False)
-        self._background.spawn(self._after_voicemail(handle), name="voicemail-finish")
-        return handle
+        """Leave the voicemail message (once, however many times a machine is detected), then hang up."""
+        if self._voicemail is None:
+            self._closing = True
+            self._voicemail = self.session.say(self._voicemail_message, allow_interruptions=False)
+            self._background.spawn(self._after_voicemail(self._voicemail), name="voicemail-finish")
+        return self._voicemail
+
+    def llm_node(
+        self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
+    ) -> AsyncIterable[llm.ChatChunk | str | FlushSentinel] | Coroutine[Any, Any, None]:
+        """No reply before the greeting: a "Hello?" heard while the answering-machine detector decides must
+        not produce a reply that the detector then releases on top of the greeting; nor one after the end."""
+        if not self._greeted or self._closing:
+            return _no_reply()
+        return Agent.default.llm_node(self, chat_ctx, tools, model_settings)
 
     async def answered(self, action: AnswerAction, *, detail: str = "") -> None:
         """Act on who answered (see agent.answering): greet a person, leave a message, or hang up."""
@@ -117,27 +152,48 @@ true only after the callee confirmed that read-back; then it is saved.
         """
         field = self._field_or_error(name)
         normalized = self._normalize(field, value)
+        last = _last_user_message(context)
         if not confirmed:
-            self._read_back[field.name] = (normalized, _last_user_text(context))
+            self._read_back[field.name] = ReadBack(
+                normalized, last.text_content if last else None, last.id if last else None
+            )
             return (
-                f'Read this back to the callee: {field.label}: "{normalized}". Ask if that is right. '
-                "If they confirm, call record_field again with confirmed=true."
+                f'Read this back to the callee: {field.label}: "{normalized}". Ask if that is right, then wait '
+                "for their answer. Only if they confirm, call record_field again with confirmed=true."
             )
         pending = self._read_back.get(field.name)
-        if pending is None or pending[0] != normalized:
+        if pending is None or pending.value != normalized:
             raise ToolError(
                 f'Not saved: "{normalized}" has not been read back to the callee yet. '
                 "Call record_field with confirmed=false first, read the value back, and wait for a yes."
             )
+        if last is None or last.id == pending.after_turn:
+            raise ToolError(
+                "Not saved: the callee has not answered the read-back yet. Read the value back, ask if it is "
+                "right, and wait for their answer before confirming."
+            )
+        if not confirms(last.text_content):
+            raise ToolError(
+                "Not saved: the callee did not clearly confirm the read-back. If they corrected it, call "
+                "record_field with the corrected answer and confirmed=false; otherwise ask again for a yes or no."
+            )
+        _hold_the_floor(context)
         try:
-            saved = await self._client.record_field(
-                self._context.call_id, name=field.name, value=normalized, status="answered", source_text=pending[1]
+            saved = await self._durable(
+                self._client.record_field(
+                    self._context.call_id,
+                    name=field.name,
+                    value=normalized,
+                    status="answered",
+                    source_text=pending.source_text,
+                ),
+                name="save-field",
             )
         except DialerRejected as exc:
             raise ToolError(f"Not saved: {exc.detail}") from None
         except DialerAPIError:
             raise ToolError(UNAVAILABLE) from None
-        del self._read_back[field.name]
+        self._read_back.pop(field.name, None)
         self._handled.add(field.name)
         return f'Saved {field.label} as "{saved.value or normalized}". {self._next_step(saved.missing_fields)}'
 
@@ -150,9 +206,17 @@ true only after the callee confirmed that read-back; then it is saved.
             status: "unknown" if they do not know; "declined" if they would rather not say.
         """
         field = self._field_or_error(name)
+        _hold_the_floor(context)
         try:
-            saved = await self._client.record_field(
-                self._context.call_id, name=field.name, value=None, status=status, source_text=_last_user_text(context)
+            saved = await self._durable(
+                self._client.record_field(
+                    self._context.call_id,
+                    name=field.name,
+                    value=None,
+                    status=status,
+                    source_text=_last_user_text(context),
+                ),
+                name="save-unknown",
             )
         except DialerRejected as exc:
             raise ToolError(f"Not recorded: {exc.detail}") from None
@@ -163,28 +227,33 @@ true only after the callee confirmed that read-back; then it is saved.
         return f"Noted that {field.label} is {status}. {self._next_step(saved.missing_fields)}"
 
     @function_tool
-    async def do_not_call(self, reason: str) -> str:
-        """The callee asked never to be called again. Their number is blocked at once.
+    async def do_not_call(self, context: RunContext[None], reason: str) -> None:
+        """The callee asked never to be called again. Their number is blocked at once, and the call ends with a
+        short apology and goodbye that the system says itself.
 
         Args:
             reason: A few words on why, in your own words.
         """
+        _hold_the_floor(context)
         try:
-            await self._client.do_not_call(self._context.call_id, reason=reason)
+            await self._durable(self._client.do_not_call(self._context.call_id, reason=reason), name="do-not-call")
         except DialerAPIError:
             raise ToolError("The request could not be recorded; apologise, say a person will follow up.") from None
-        return "Done: they will not be called again. Apologise briefly for the call, say goodbye, then call end_call."
+        await self._finish(context, "answered", "asked not to be called again", prompts.opt_out_goodbye())
 
     @function_tool
-    async def schedule_callback(self, local_time: str) -> str:
+    async def schedule_callback(self, context: RunContext[None], local_time: str) -> str:
         """Book a call back at a time the callee chose.
 
         Args:
             local_time: Date and time in the callee's own time zone, formatted YYYY-MM-DDTHH:MM.
         """
         at_local = _parse_local(local_time)
+        _hold_the_floor(context)
         try:
-            booked = await self._client.schedule_callback(self._context.call_id, at_local=at_local)
+            booked = await self._durable(
+                self._client.schedule_callback(self._context.call_id, at_local=at_local), name="callback"
+            )
         except DialerRejected as exc:
             raise ToolError(f"That time cannot be booked: {exc.detail}. Ask for another time.") from None
         except DialerAPIError:
@@ -196,9 +265,10 @@ true only after the callee confirmed that read-back; then it is saved.
         """Transfer the callee to a person. Tell them you are transferring them before calling this."""
         if not self._context.transfer_to or not self._control.can_transfer:
             raise ToolError("No one is available for a transfer on this call. Offer a callback instead.")
+        _hold_the_floor(context)
         await context.wait_for_playout()  # let "transferring you now" finish before the line changes
         try:
-            await self._control.transfer(self._context.transfer_to)
+            await self._durable(self._control.transfer(self._context.transfer_to), name="transfer")
         except TransferFailed as exc:
             logger.warning("transfer failed (sip status %s)", exc.sip_status)
             raise ToolError("The transfer did not go through. Apologise and offer a callback instead.") from None
@@ -207,18 +277,15 @@ true only after the callee confirmed that read-back; then it is saved.
         raise StopResponse()
 
     @function_tool
-    async def end_call(self, context: RunContext[None], reason: str) -> str:
-        """End the call after saying goodbye. Use it when everything is done or the callee wants to stop.
+    async def end_call(self, context: RunContext[None], reason: str) -> None:
+        """End the call. Use it when everything is done or the callee wants to stop. If you have not said
+        goodbye in this reply, a short goodbye is said for you; then the line is hung up.
 
         Args:
             reason: A few words on why the call ends, e.g. "all fields collected".
         """
-        await self._end("answered", reason)
-        def hang_up_after_goodbye(_: SpeechHandle) -> None:
-            self._background.spawn(self._hang_up(), name="hang-up")
-
-        context.speech_handle.add_done_callback(hang_up_after_goodbye)
-        return "Say a short, warm goodbye now; the call ends right after it."
+        _hold_the_floor(context)
+        await self._finish(context, "answered", reason, prompts.closing_goodbye())
 
     @function_tool
     async def voicemail_detected(self) -> None:
@@ -265,6 +332,30 @@ true only after the callee confirmed that read-back; then it is saved.
         except DialerAPIError as exc:
             logger.warning("could not report the end of call %s: %s", self._context.call_id, exc.status)
 
+    async def _durable(self, write: Coroutine[Any, Any, T], *, name: str) -> T:
+        """Run a write in a task of its own: if the tool is cancelled (an interruption past its time-out), the
+        write still completes, and the job's end waits for it."""
+        task: asyncio.Task[T] = self._background.spawn(write, name=name)
+        return await asyncio.shield(task)
+
+    async def _finish(self, context: RunContext[None], outcome: Outcome, reason: str, goodbye: str) -> None:
+        """Record the end, say `goodbye` unless this reply already said one, hang up. Never asks the model."""
+        self._closing = True
+        await self._durable(self._end(outcome, reason), name="end")
+        try:
+            await context.wait_for_playout()  # what the model said before this tool has been heard (or cut)
+        except RuntimeError:
+            pass
+        said = _said_since_last_user_turn(context)
+        line = None if _GOODBYE.search(said) else goodbye
+        self._background.spawn(self._last_line_then_hang_up(line), name="goodbye-hang-up")
+        raise StopResponse()
+
+    async def _last_line_then_hang_up(self, line: str | None) -> None:
+        if line is not None:
+            await self.session.say(line, allow_interruptions=False)
+        await self._hang_up()
+
     async def _after_voicemail(self, handle: SpeechHandle) -> None:
         await handle
         await self._end("voicemail", "answering machine")
@@ -294,9 +385,38 @@ def _parse_local(raw: str) -> str:
     return parsed.replace(tzinfo=None, second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M")
 
 
-def _last_user_text(context: RunContext[None]) -> str | None:
-    """What the callee last said: stored with the answer as its source (sent to the dialer, never logged)."""
+async def _no_reply() -> None:
+    return None
+
+
+def _last_user_message(context: RunContext[None]) -> llm.ChatMessage | None:
     for item in reversed(context.session.history.items):
         if isinstance(item, llm.ChatMessage) and item.role == "user":
-            return item.text_content
+            return item
     return None
+
+
+def _last_user_text(context: RunContext[None]) -> str | None:
+    """What the callee last said: stored with the answer as its source (sent to the dialer, never logged)."""
+    message = _last_user_message(context)
+    return message.text_content if message else None
+
+
+def _said_since_last_user_turn(context: RunContext[None]) -> str:
+    """What the agent said after the callee last spoke (to tell whether a goodbye was already said)."""
+    said: list[str] = []
+    for item in reversed(context.session.history.items):
+        if isinstance(item, llm.ChatMessage):
+            if item.role == "user":
+                break
+            if item.role == "assistant":
+                said.append(item.text_content or "")
+    return " ".join(reversed(said))
+
+
+def _hold_the_floor(context: RunContext[None]) -> None:
+    """A write, once started, is not interrupted by the callee's next words (they are heard afterwards)."""
+    try:
+        context.disallow_interruptions()
+    except RuntimeError:
+        pass  # already interrupted: the write still runs to completion in its own task

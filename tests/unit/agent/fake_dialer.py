@@ -7,6 +7,7 @@ real `agent.dialer_client` is exercised end to end. Field values are checked wit
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -50,6 +51,9 @@ class FakeDialer:
         self.interviewers: list[FakeInterviewer] = []
         self.requests: list[tuple[str, str]] = []
         self.fail_with: int | None = None  # answer every request with this status (outage tests)
+        # Requests whose path ends with a key wait for its gate: `entered` is set when one arrives, `release`
+        # lets it through (tests that interrupt the agent while a write is in flight).
+        self.holds: dict[str, tuple[asyncio.Event, asyncio.Event]] = {}
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -81,6 +85,12 @@ class FakeDialer:
         }
         self.calls[call_id] = FakeCall(token=token, context=context, today=today)
         return self.calls[call_id]
+
+    def hold(self, suffix: str) -> tuple[asyncio.Event, asyncio.Event]:
+        """Hold requests to paths ending with `suffix`: returns (entered, release)."""
+        gate = (asyncio.Event(), asyncio.Event())
+        self.holds[suffix] = gate
+        return gate
 
     def add_briefing(self, interview_id: str, *, token: str, briefing: dict[str, Any]) -> None:
         self.briefings[interview_id] = (token, briefing)
@@ -118,6 +128,10 @@ class FakeDialer:
     @web.middleware
     async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
+        for suffix, (entered, release) in self.holds.items():
+            if request.path.endswith(suffix):
+                entered.set()
+                await release.wait()
         if self.fail_with is not None:
             return _error(self.fail_with, "the dialer is having a bad day")
         response: web.StreamResponse = await handler(request)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
+from agent import prompts
 from agent.call_control import LocalCallControl
 from agent.gap_filling import GapFillingAgent
 from agent.runner import TextRun, open_text_session
@@ -30,7 +31,10 @@ async def gap_call(
     attributes: dict[str, str] | None = None,
     control: LocalCallControl | None = None,
     transfer_to: str | None = "tel:+15550100",
+    greet: bool = True,
 ) -> AsyncIterator[tuple[TextRun, FakeCall, ScriptedLLM]]:
+    """`greet`: the callee answered and heard the greeting (the agent says nothing before that, and no user turn
+    gets a reply before it)."""
     fake_call = dialer.add_call(
         "call-1", token="tok-call-1", fields=fields or ["quota_attainment", "notice_period_weeks"],
         transfer_to=transfer_to,
@@ -41,7 +45,14 @@ async def gap_call(
         llm=model, settings=settings, clock=fixed_clock, call_control=control,
     ) as run:
         assert isinstance(run.agent, GapFillingAgent)
+        if greet:
+            await run.agent.greet()
         yield run, fake_call, model
+
+
+def said(run: TextRun) -> list[str]:
+    """Everything the agent said, in order."""
+    return [m.text_content or "" for m in run.session.history.messages() if m.role == "assistant"]
 
 
 def tool_output(model: ScriptedLLM, *, turn: int = -1) -> str:
@@ -158,23 +169,17 @@ async def test_last_field_tells_the_agent_to_wrap_up(dialer: FakeDialer, setting
         assert "Every field is done" in tool_output(model)
 
 
-async def test_do_not_call_then_end(dialer: FakeDialer, settings: AgentSettings) -> None:
-    turns = [
-        call("do_not_call", reason="asked not to be called again"),
-        call("end_call", reason="do not call"),
-        say("Understood, sorry to bother you. Goodbye."),
-    ]
+async def test_do_not_call_says_its_own_goodbye_and_hangs_up(dialer: FakeDialer, settings: AgentSettings) -> None:
     control = LocalCallControl()
-    async with gap_call(dialer, settings, turns, control=control) as (run, fake_call, _):
+    async with gap_call(dialer, settings, [call("do_not_call", reason="asked not to be called again")],
+                        control=control) as (run, fake_call, model):
         result = await run.user_says("Please never call me again")
         result.expect.next_event().is_function_call(name="do_not_call")
-        result.expect.next_event().is_function_call_output(is_error=False)
-        result.expect.next_event().is_function_call(name="end_call")
-        result.expect.next_event().is_function_call_output(is_error=False)
-        result.expect.next_event().is_message(role="assistant")
         await asyncio.wait_for(control.hung_up.wait(), 5)
+        assert said(run).count(prompts.opt_out_goodbye()) == 1
+        assert model.remaining == 0
     assert fake_call.dnc == ["asked not to be called again"]
-    assert fake_call.ends == [{"outcome": "answered", "reason": "do not call"}]
+    assert fake_call.ends == [{"outcome": "answered", "reason": "asked not to be called again"}]
 
 
 async def test_callback_outside_hours_is_refused_then_booked(dialer: FakeDialer, settings: AgentSettings) -> None:
@@ -236,21 +241,33 @@ async def test_transfer_impossible_is_explained(
         result.expect.next_event().is_function_call_output(is_error=True)
         assert "callback" in tool_output(model)
     assert control.transfers == []
-    assert fake_call.ends == []
+    assert fake_call.ends == [{"outcome": "answered", "reason": "session closed"}]  # the call went on
 
 
-async def test_end_call_hangs_up_after_the_goodbye(dialer: FakeDialer, settings: AgentSettings) -> None:
+async def test_end_call_after_the_models_goodbye_says_no_second_one(dialer: FakeDialer, settings: AgentSettings) -> None:
+    """Issue 12 item 10: end_call used to ask for a goodbye even when the model had just said it."""
     control = LocalCallControl()
-    turns = [call("end_call", reason="all fields collected"), say("Thanks Ada, have a great day. Goodbye!")]
-    async with gap_call(dialer, settings, turns, control=control) as (run, fake_call, _):
-        result = await run.user_says("That's everything, right?")
-        result.expect.next_event().is_function_call(name="end_call")
-        result.expect.next_event().is_function_call_output(is_error=False)
-        goodbye = result.expect.next_event().is_message(role="assistant").event().item
-        assert goodbye.text_content == "Thanks Ada, have a great day. Goodbye!"
+    goodbye = "Thanks Ada, have a great day. Goodbye!"
+    turns = [Turn(text=goodbye, calls=(Call("end_call", {"reason": "all fields collected"}),)),
+             say("Goodbye again!")]
+    async with gap_call(dialer, settings, turns, control=control) as (run, fake_call, model):
+        await run.user_says("That's everything, right?")
         await asyncio.wait_for(control.hung_up.wait(), 5)
+        assert said(run)[1:] == [goodbye]
+        assert model.remaining == 1  # the model was not asked for another goodbye
     assert fake_call.ends == [{"outcome": "answered", "reason": "all fields collected"}]
     assert control.hang_ups == 1
+
+
+async def test_end_call_without_a_goodbye_says_one(dialer: FakeDialer, settings: AgentSettings) -> None:
+    control = LocalCallControl()
+    async with gap_call(dialer, settings, [call("end_call", reason="callee is busy")], control=control) as (
+        run, fake_call, model,
+    ):
+        await run.user_says("I have to go")
+        await asyncio.wait_for(control.hung_up.wait(), 5)
+        assert said(run)[1:] == [prompts.closing_goodbye()]
+    assert fake_call.ends == [{"outcome": "answered", "reason": "callee is busy"}]
 
 
 async def test_voicemail_leaves_the_message_marks_voicemail_and_hangs_up(
@@ -271,7 +288,7 @@ async def test_voicemail_leaves_the_message_marks_voicemail_and_hangs_up(
 
 async def test_every_turn_is_posted_to_the_dialer(dialer: FakeDialer, settings: AgentSettings) -> None:
     turns = [say("Great. What was your quota attainment last year?")]
-    async with gap_call(dialer, settings, turns) as (run, fake_call, _):
+    async with gap_call(dialer, settings, turns, greet=False) as (run, fake_call, _):
         await run.agent.greet()  # type: ignore[attr-defined]
         await run.user_says("Sure, go ahead")
     assert [(t["role"], t["text"]) for t in fake_call.transcript] == [
@@ -284,13 +301,13 @@ async def test_every_turn_is_posted_to_the_dialer(dialer: FakeDialer, settings: 
 
 
 async def test_callee_hanging_up_mid_call_still_reports_the_end(dialer: FakeDialer, settings: AgentSettings) -> None:
-    async with gap_call(dialer, settings, []) as (run, fake_call, _):
+    async with gap_call(dialer, settings, [], greet=False) as (run, fake_call, _):
         await run.agent.greet()  # type: ignore[attr-defined]
     assert fake_call.ends == [{"outcome": "answered", "reason": "session closed"}]
 
 
 async def test_no_end_is_reported_for_a_call_that_never_started(dialer: FakeDialer, settings: AgentSettings) -> None:
-    async with gap_call(dialer, settings, []) as (_, fake_call, _):
+    async with gap_call(dialer, settings, [], greet=False) as (_, fake_call, _):
         pass
     assert fake_call.ends == []
 
@@ -310,7 +327,8 @@ async def test_dialer_outage_during_save_is_said_politely(dialer: FakeDialer, se
 
 
 async def test_answered_by_a_person_is_greeted(dialer: FakeDialer, settings: AgentSettings) -> None:
-    async with gap_call(dialer, settings, [], attributes={**SIP, "sandbox.answeredBy": "human"}) as (run, fake, _):
+    async with gap_call(dialer, settings, [], attributes={**SIP, "sandbox.answeredBy": "human"},
+                        greet=False) as (run, fake, _):
         await run.answer()
         said = [m.text_content for m in run.session.history.messages() if m.role == "assistant"]
         assert said == [
@@ -323,7 +341,7 @@ async def test_answered_by_a_person_is_greeted(dialer: FakeDialer, settings: Age
 async def test_answered_by_a_machine_gets_the_voicemail(dialer: FakeDialer, settings: AgentSettings) -> None:
     control = LocalCallControl()
     attributes = {**SIP, "sandbox.answeredBy": "machine"}
-    async with gap_call(dialer, settings, [], attributes=attributes, control=control) as (run, fake, _):
+    async with gap_call(dialer, settings, [], attributes=attributes, control=control, greet=False) as (run, fake, _):
         await run.answer()
         await asyncio.wait_for(control.hung_up.wait(), 5)
         said = [m.text_content for m in run.session.history.messages() if m.role == "assistant"]
@@ -333,7 +351,7 @@ async def test_answered_by_a_machine_gets_the_voicemail(dialer: FakeDialer, sett
 
 async def test_machine_without_a_mailbox_is_hung_up_on_silently(dialer: FakeDialer, settings: AgentSettings) -> None:
     control = LocalCallControl()
-    async with gap_call(dialer, settings, [], control=control) as (run, fake, _):
+    async with gap_call(dialer, settings, [], control=control, greet=False) as (run, fake, _):
         assert isinstance(run.agent, GapFillingAgent)
         await run.agent.answered("hang_up", detail="(machine-unavailable)")
         assert control.hang_ups == 1

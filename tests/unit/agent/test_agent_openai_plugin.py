@@ -45,6 +45,7 @@ async def test_openai_plugin_streams_a_tool_call_into_the_real_agent(
         gap_filling_metadata(dialer, "call-1"), {"sip.callStatus": "active"},
         llm=model, settings=settings, clock=fixed_clock,
     ) as run:
+        await run.agent.greet()  # type: ignore[attr-defined]
         result = await run.user_says("It was a hundred and twelve percent")
         result.expect.next_event().is_function_call(
             name="record_field", arguments={"name": "quota_attainment", "confirmed": False}
