@@ -15,6 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from dialer.logs import hide_driver_values
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
@@ -25,7 +27,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
         _make_sqlite_serializable(engine)
         return engine
     # asyncpg prepares every statement; PostgreSQL's cached *generic* plan for one made while a table was empty (a
@@ -33,6 +35,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(
         url,
         echo=echo,
+        hide_parameters=True,  # never a bound value in a log line or an exception message
         pool_size=10,
         max_overflow=10,
         pool_pre_ping=True,
@@ -66,6 +69,7 @@ class Database:
     """Owns the engine; `transaction()` is the one way code writes."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
+        hide_driver_values()
         self.url = url
         self.engine = create_engine(url, echo=echo)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
