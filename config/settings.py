@@ -55,7 +55,19 @@ class Settings(BaseSettings):
     agent_name: str = "dialer-agent"
     sip_outbound_trunk_id: str = "ST_sandbox"
     briefing_number: str | None = None
+    # The briefing line believes caller ID only when its inbound trunk admits the carrier alone (by address or by
+    # SIP credentials, provisioned so); otherwise a PIN is always asked (README "Security").
+    briefing_allowed_addresses: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    briefing_sip_username: str | None = None
+    briefing_sip_password: str | None = None
     default_region: str = Field(default="US", min_length=2, max_length=2)
+    # Rate limits (README "Security"), per minute, held in the database across instances; 0 turns one off.
+    auth_failures_per_minute: int = Field(default=20, ge=0, le=100_000)  # per client address
+    requests_per_minute: int = Field(default=6000, ge=0, le=10_000_000)  # per credential
+    pin_failures_per_15_minutes: int = Field(default=5, ge=0, le=1000)  # per interviewer
+    api_docs: bool = True  # /docs (Swagger UI from the package); false: no docs page, /openapi.json stays
+    # Regions whose fixed-line and mobile numbers may be called (ISO codes, comma list); empty: default_region only.
+    call_regions: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Provisioning (`dialer provision`): the SIP outbound trunk declared as configuration.
     # The briefing inbound trunk and dispatch rule come from `briefing_number` (a comma list for several).
@@ -119,6 +131,37 @@ class Settings(BaseSettings):
         if not value or any(day < 0 or day > 6 for day in value):
             raise ValueError("weekdays are 0 (Monday) to 6 (Sunday), comma-separated")
         return sorted(set(value))
+
+    @field_validator("briefing_allowed_addresses", mode="before")
+    @classmethod
+    def _parse_addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def briefing_caller_id_trusted(self) -> bool:
+        """Caller ID on the briefing line is the carrier's word only when nobody else can reach the trunk."""
+        return bool(self.briefing_allowed_addresses) or bool(self.briefing_sip_username and self.briefing_sip_password)
+
+    @field_validator("call_regions", mode="before")
+    @classmethod
+    def _parse_regions(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().upper() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("call_regions")
+    @classmethod
+    def _check_regions(cls, value: list[str]) -> list[str]:
+        if any(len(code) != 2 or not code.isalpha() for code in value):
+            raise ValueError("use two-letter region codes, comma-separated, e.g. US,CA,GB")
+        return [code.upper() for code in value]
+
+    @property
+    def dial_regions(self) -> frozenset[str]:
+        """Where candidates' numbers may be: the configured regions, else the default region alone."""
+        return frozenset(self.call_regions) or frozenset({self.default_region.upper()})
 
     @field_validator("sip_outbound_numbers", mode="before")
     @classmethod

@@ -25,6 +25,14 @@ class Forbidden(DialerError):
     pass
 
 
+class TooManyAttempts(DialerError):
+    """429: a limit on tries (wrong PINs) is reached; `retry_after_s` says when the next try is allowed."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input: where (`loc`, e.g. ["candidates", 12, "phone"]) and what."""

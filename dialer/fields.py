@@ -130,13 +130,11 @@ def missing_fields(required: Sequence[str], fields: Mapping[str, object]) -> lis
     Empty means None, a blank string, or an empty container. Fields answered "unknown" or "declined"
     have no value and so are still listed here (see the module docstring).
     """
-    missing: list[str] = []
+    missing: dict[str, None] = {}  # insertion-ordered set: linear in len(required), not quadratic
     for name in required:
-        if name in missing:
-            continue
-        if _is_empty(fields.get(name)):
-            missing.append(name)
-    return missing
+        if name not in missing and _is_empty(fields.get(name)):
+            missing[name] = None
+    return list(missing)
 
 
 def _is_empty(value: object) -> bool:

@@ -27,6 +27,7 @@ from dialer.engine.outbox import OutboxSender
 from dialer.engine.reconciler import Reconciler
 from dialer.engine.wakeups import Wakeups
 from dialer.policy import DEFAULT_RETRY_POLICY, CallingWindow
+from dialer.ratelimit import Limit
 from dialer.services.agent_calls import AgentCallConfig, AgentCallService
 from dialer.services.batches import BatchService
 from dialer.services.briefings import BriefingService
@@ -160,7 +161,9 @@ class Runtime:
             clock=clock,
             livekit=livekit,
             telephony=telephony,
-            candidates=CandidateService(db=db, clock=clock, default_region=settings.default_region),
+            candidates=CandidateService(
+                db=db, clock=clock, default_region=settings.default_region, call_regions=settings.dial_regions
+            ),
             interviews=InterviewService(db=db, clock=clock, default_region=settings.default_region, secret=settings.secret_key),
             batches=BatchService(
                 db=db, clock=clock,
@@ -189,12 +192,24 @@ class Runtime:
                 max_call_duration_s=settings.max_call_duration_s,
             ),
             voice=voice,
-            briefings=BriefingService(db=db, clock=clock, default_region=settings.default_region, secret=settings.secret_key),
+            briefings=BriefingService(
+                db=db,
+                clock=clock,
+                default_region=settings.default_region,
+                secret=settings.secret_key,
+                caller_id_trusted=settings.briefing_caller_id_trusted,
+                pin_failures=Limit(settings.pin_failures_per_15_minutes, timedelta(minutes=15)),
+            ),
             owner=owner,
             circuit=circuit,
             metrics=metrics,
             wakeups=wakeups,
         )
+
+    @property
+    def webhook_verifier(self) -> TokenVerifier:
+        """Checks the JWT LiveKit signs each webhook with (before its body is read)."""
+        return TokenVerifier(self.livekit.api_key, self.livekit.api_secret)
 
     @property
     def webhook_receiver(self) -> WebhookReceiver:

@@ -107,4 +107,4 @@ async def identify(body: IdentifyIn, runtime: RuntimeDep) -> dict[str, Any]:
 
 @router.post("/briefing/verify-pin", dependencies=[Depends(agent_key)])
 async def verify_pin(body: PinIn, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.briefings.verify_pin(body.pin)
+    return await runtime.briefings.verify_pin(body.pin, body.phone)

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import logging
 
 from fastapi import APIRouter, HTTPException, Request
+from google.protobuf.json_format import Parse, ParseError
+from livekit.protocol.webhook import WebhookEvent
 
 from api.deps import RuntimeDep
 from dialer.store.retry import with_retries
@@ -11,14 +16,42 @@ router = APIRouter(tags=["livekit"])
 log = logging.getLogger("dialer.api.livekit")
 
 
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
 @router.post("/api/livekit/webhook")
 async def livekit_webhook(request: Request, runtime: RuntimeDep) -> dict[str, str]:
-    """LiveKit's signed webhooks (JWT in Authorization, sha256 of the body): unsigned or tampered → 401."""
-    body = (await request.body()).decode("utf-8", errors="replace")
-    auth = request.headers.get("Authorization", "")
+    """LiveKit's signed webhooks: a JWT in Authorization carrying the body's sha256.
+
+    The JWT is verified before a byte of the body is read (an unsigned body is never read at all); the body is then
+    read up to its cap (413 past it), and must hash to the signed value (401). A signed body that is not a LiveKit
+    event is a 400 that says so, not a signature error.
+    """
     try:
-        event = runtime.webhook_receiver.receive(body, auth)
+        claims = runtime.webhook_verifier.verify(request.headers.get("Authorization", ""))
     except Exception:
-        raise HTTPException(status_code=401, detail="webhook signature is missing or does not match") from None
+        raise _unauthorized("webhook signature is missing or does not match") from None
+    if not claims.sha256:
+        raise _unauthorized("webhook token carries no body hash (sha256)")
+    body = b""
+    async for chunk in request.stream():  # capped by api/request_guard.py
+        body += chunk
+    try:
+        signed = base64.b64decode(claims.sha256, validate=True)
+    except (binascii.Error, ValueError):
+        raise _unauthorized("webhook token's body hash is not base64") from None
+    if hashlib.sha256(body).digest() != signed:
+        raise _unauthorized("webhook body does not match its signature")
+    try:
+        event = Parse(body.decode("utf-8"), WebhookEvent(), ignore_unknown_fields=True)
+    except (UnicodeDecodeError, ParseError) as exc:
+        raise HTTPException(status_code=400, detail=f"signed body is not a LiveKit webhook event ({_reason(exc)})") from None
     result = await with_retries(lambda: runtime.livekit_events.handle(event), what="livekit webhook")
     return {"result": result}
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8"
+    return str(exc)[:200]

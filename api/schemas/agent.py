@@ -6,11 +6,12 @@ from typing import Literal
 from pydantic import Field
 
 from api.schemas.base import Request
+from api.schemas.rules import PIN_PATTERN, FieldName
 from dialer.fields import AnswerStatus
 
 
 class FieldAnswerIn(Request):
-    name: str = Field(min_length=1, max_length=100)
+    name: FieldName
     value: str | None = Field(default=None, max_length=2000)
     status: AnswerStatus = AnswerStatus.ANSWERED
     source_text: str = Field(default="", max_length=2000)
@@ -44,5 +45,5 @@ class IdentifyIn(Request):
 
 
 class PinIn(Request):
-    pin: str = Field(pattern=r"^\d{4,8}$", description="4-8 digits")
+    pin: str = Field(pattern=PIN_PATTERN, description="4-8 digits 0-9")
     phone: str | None = Field(default=None, max_length=40)

@@ -5,17 +5,20 @@ from datetime import datetime
 from pydantic import Field
 
 from api.schemas.base import Request, Response
+from api.schemas.rules import FieldNames, Identifier
 from dialer.services.batches import BatchView
 from dialer.services.calls import CallDetail
 
 
 class BatchIn(Request):
-    candidate_ids: list[str] = Field(min_length=1, max_length=10_000, description="the dialer's candidate ids")
+    candidate_ids: list[Identifier] = Field(min_length=1, max_length=10_000, description="the dialer's candidate ids")
     name: str | None = Field(default=None, max_length=200)
     not_before: datetime | None = None
     not_after: datetime | None = None
-    max_attempts: int | None = Field(default=None, ge=1, le=10)
-    fields: list[str] | None = Field(default=None, description="fields to ask; default: each candidate's missing fields")
+    max_attempts: int | None = Field(default=None, ge=1, le=10, strict=True)
+    fields: FieldNames | None = Field(
+        default=None, min_length=1, description="fields to ask; default: each candidate's missing fields"
+    )
 
 
 class BatchOut(Response):
@@ -44,7 +47,7 @@ class BatchOut(Response):
 
 
 class CallIn(Request):
-    candidate_id: str
+    candidate_id: Identifier
 
 
 class AttemptOut(Response):

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import Field
 
 from api.schemas.base import Request, Response
+from api.schemas.rules import FieldNames, FieldValues
 from dialer.fields import missing_fields
 from dialer.services.candidates import MAX_BULK, CandidateInput, ConsentInput
 from dialer.store.models import Candidate
@@ -32,8 +33,8 @@ class CandidateIn(Request):
     name: str = Field(min_length=1, max_length=200, examples=["Ada Lovelace"])
     phone: str = Field(min_length=1, max_length=40, examples=["+14155552671"])
     timezone: str | None = Field(default=None, max_length=64, examples=[None])
-    fields: dict[str, Any] = Field(default_factory=dict, examples=[{"quota_attainment": "112%"}])
-    required_fields: list[str] = Field(default_factory=list, examples=[["quota_attainment", "start_date"]])
+    fields: FieldValues = Field(default_factory=dict, examples=[{"quota_attainment": "112%"}])
+    required_fields: FieldNames = Field(default_factory=list, examples=[["quota_attainment", "start_date"]])
     state: str | None = Field(default=None, max_length=40, examples=["FL"], description="US state (code or name)")
     consent: ConsentIn | None = Field(default=None, description="consent to be called; absent clears it")
 

@@ -16,6 +16,8 @@ from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import Field
 
 from api.deps import RuntimeDep
+from api.limits import retry_after_header
+from api.request_guard import client_address
 from api.schemas.base import Request as RequestBody
 from api.web import session
 from dialer.runtime import Runtime
@@ -120,6 +122,13 @@ async def login(
     settings = runtime.settings
     if not session.api_key_matches(body.api_key, settings.api_key):
         log.warning("web sign-in refused: wrong API key")
+        verdict = await request.app.state.limits.failed(client_address(request.scope))
+        if not verdict.allowed:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"too many failed authentications from this client; retry after {verdict.retry_after_s} s",
+                headers=retry_after_header(verdict),
+            )
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong API key")
     value = session.issue(secret=settings.secret_key, api_key=settings.api_key, now=runtime.clock.now())
     response = Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialer.clock import Clock
 from dialer.engine.results import attempt_for_room, end_attempt, mark_answered
 from dialer.policy import RetryPolicy
+from dialer.provisioning.desired import BRIEFING_ROOM_PREFIX
 from dialer.services.voice import VoiceService
 from dialer.store.db import Database
 from dialer.store.models import Attempt, Call, ReceivedWebhook
@@ -87,12 +88,18 @@ class LiveKitEventHandler:
             end_attempt(session, attempt, call, at=at, outcome=None, sip_status_code=None, retry=self._retry)
         return False
 
+    async def _is_ours(self, room_name: str) -> bool:
+        """A browser session the dialer opened, or a briefing-number caller's room (the dispatch rule's prefix)."""
+        return room_name.startswith(BRIEFING_ROOM_PREFIX) or await self._voice.is_open_session(room_name)
+
     async def _session_room(self, event: WebhookEvent) -> str:
         """Rooms that are not phone calls (briefings): close when the last human leaves; record the end."""
         if event.event == "room_finished":
             return "applied" if await self._voice.session_ended(event.room.name) else "ignored"
         if event.event != "participant_left" or event.participant.kind == ParticipantInfo.Kind.AGENT:
             return "ignored"
+        if not await self._is_ours(event.room.name):
+            return "ignored"  # another application's room on the same LiveKit project: never ours to close
         try:
             remaining = await self._telephony.participants(event.room.name)
             if not any(p.kind != "agent" and p.identity != event.participant.identity for p in remaining):

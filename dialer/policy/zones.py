@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from dialer.phones import mask_phone
 
 UNKNOWN_ZONE = "Etc/Unknown"
+# In the zone database but no place's clock: "Factory" (no offset meaning), "localtime" (the server's own zone).
+NOT_A_PLACE = frozenset({UNKNOWN_ZONE, "Factory", "localtime", "posixrules", "posix/localtime"})
 
 
 class NoTimeZoneError(ValueError):
@@ -25,7 +27,7 @@ class NoTimeZoneError(ValueError):
 def zone_from_name(name: str) -> ZoneInfo:
     """A validated IANA zone; raises NoTimeZoneError for unknown or empty names and for Etc/Unknown."""
     cleaned = name.strip()
-    if not cleaned or cleaned == UNKNOWN_ZONE:
+    if not cleaned or cleaned in NOT_A_PLACE:
         raise NoTimeZoneError(f"unknown time zone {cleaned!r}")
     # ZoneInfo accepts file-ish keys like "../x" by raising ValueError; normalise both failure kinds.
     if cleaned not in _known_zones():

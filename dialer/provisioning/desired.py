@@ -89,6 +89,8 @@ def _briefing(settings: Settings) -> tuple[SIPInboundTrunkInfo | None, SIPDispat
     raw = [part for part in (settings.briefing_number or "").split(",") if part.strip()]
     if not raw:
         return None, None
+    if bool(settings.briefing_sip_username) != bool(settings.briefing_sip_password):
+        raise ProvisioningError("DIALER_BRIEFING_SIP_USERNAME/DIALER_BRIEFING_SIP_PASSWORD: set both or neither")
     inbound = SIPInboundTrunkInfo(
         name=INBOUND_TRUNK_NAME,
         numbers=_numbers(raw, settings.default_region, "DIALER_BRIEFING_NUMBER"),
@@ -96,6 +98,10 @@ def _briefing(settings: Settings) -> tuple[SIPInboundTrunkInfo | None, SIPDispat
         # livekit/sip keeps an inbound call ringing until an agent's track is subscribed, for 3 minutes unless the
         # trunk says otherwise: with no agent free, the caller would hear ringing all that time.
         ringing_timeout=Duration(seconds=settings.briefing_ringing_timeout_s),
+        # Only the carrier may hand calls to the trunk (then caller ID can be believed, see README "Security").
+        allowed_addresses=settings.briefing_allowed_addresses,
+        auth_username=settings.briefing_sip_username or "",
+        auth_password=settings.briefing_sip_password or "",
     )
     rule = SIPDispatchRuleInfo(
         name=DISPATCH_RULE_NAME,

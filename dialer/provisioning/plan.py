@@ -9,7 +9,7 @@ managed fields overwritten, so settings made outside provisioning survive either
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace, field
 from typing import Literal
 
 from google.protobuf.message import Message
@@ -75,6 +75,13 @@ RULE = ResourceKind(
     update_type=SIPDispatchRuleUpdate, create_type=CreateSIPDispatchRuleRequest, create_field="dispatch_rule",
     update_request_type=UpdateSIPDispatchRuleRequest,
 )
+# The inbound trunk when the briefing line admits only the carrier (DIALER_BRIEFING_ALLOWED_ADDRESSES or
+# DIALER_BRIEFING_SIP_USERNAME/PASSWORD): then those are ours to keep as declared; otherwise they are left alone.
+INBOUND_CARRIER_ONLY = replace(
+    INBOUND,
+    managed=(*INBOUND.managed, "allowed_addresses", "auth_username", "auth_password"),
+    diffable=INBOUND.diffable | {"allowed_addresses", "auth_username", "auth_password"},
+)
 KINDS: dict[Kind, ResourceKind] = {k.kind: k for k in (OUTBOUND, INBOUND, RULE)}
 
 
@@ -123,7 +130,8 @@ def plan_provisioning(desired: DesiredState, existing: ExistingState) -> Plan:
     if desired.outbound is not None:
         actions.append(plan_resource(OUTBOUND, desired.outbound, existing.outbound))
     if desired.inbound is not None:
-        inbound = plan_resource(INBOUND, desired.inbound, existing.inbound)
+        carrier_only = bool(desired.inbound.allowed_addresses or desired.inbound.auth_username)
+        inbound = plan_resource(INBOUND_CARRIER_ONLY if carrier_only else INBOUND, desired.inbound, existing.inbound)
         actions.append(inbound)
         if desired.rule is not None:
             rule = SIPDispatchRuleInfo()

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -37,12 +37,19 @@ class BatchInput:
         body = {
             "candidate_ids": self.candidate_ids,
             "name": self.name,
-            "not_before": self.not_before.isoformat() if self.not_before else None,
-            "not_after": self.not_after.isoformat() if self.not_after else None,
+            "not_before": _instant(self.not_before),
+            "not_after": _instant(self.not_after),
             "max_attempts": self.max_attempts,
             "fields": self.fields,
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _instant(value: datetime | None) -> str | None:
+    """One spelling per instant: 16:00+01:00 and 15:00Z are the same request under one Idempotency-Key."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat() if value.tzinfo is not None else value.isoformat()
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,8 @@ class BatchService:
         if item.not_before and item.not_after and item.not_before.tzinfo and item.not_after.tzinfo:
             if item.not_after <= item.not_before:
                 problems.add(("not_after",), "not_after must be later than not_before")
+        if item.not_after is not None and item.not_after.tzinfo is not None and item.not_after <= self._clock.now():
+            problems.add(("not_after",), "not_after is in the past: nobody could be called; give a later time or omit it")
         if item.max_attempts is not None and not 1 <= item.max_attempts <= 10:
             problems.add(("max_attempts",), "max_attempts must be between 1 and 10")
         if item.fields is not None and not item.fields:

@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dialer.clock import Clock
 from dialer.errors import NotFound, ProblemList
-from dialer.phones import InvalidPhoneNumber, normalize_phone
+from dialer.phones import InvalidPhoneNumber, check_dialable, normalize_phone
+from dialer.policy import NoTimeZoneError, zone_from_name
 from dialer.policy.area_codes import state_code
 from dialer.store.db import Database
 from dialer.store.ids import new_id
@@ -51,13 +51,15 @@ class BulkResult:
 
 def validate_timezone(name: str) -> str:
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as America/New_York") from None
+        zone_from_name(name)
+    except NoTimeZoneError:
+        raise ValueError(f"unknown time zone {name[:64]!r}; use an IANA name such as America/New_York") from None
     return name
 
 
-def _normalized(item: CandidateInput, loc: tuple[str | int, ...], region: str, problems: ProblemList) -> dict[str, Any]:
+def _normalized(
+    item: CandidateInput, loc: tuple[str | int, ...], region: str, problems: ProblemList, *, call_regions: frozenset[str]
+) -> dict[str, Any]:
     row: dict[str, Any] = {
         "external_id": item.external_id.strip(),
         "name": item.name.strip(),
@@ -71,6 +73,7 @@ def _normalized(item: CandidateInput, loc: tuple[str | int, ...], region: str, p
         problems.add((*loc, "name"), "name is empty")
     try:
         row["phone"] = normalize_phone(item.phone, default_region=region)
+        check_dialable(row["phone"], regions=call_regions)
     except InvalidPhoneNumber as exc:
         problems.add((*loc, "phone"), str(exc))
     if item.timezone is not None:
@@ -104,10 +107,11 @@ def _consent_columns(consent: ConsentInput | None, loc: tuple[str | int, ...], p
 
 
 class CandidateService:
-    def __init__(self, *, db: Database, clock: Clock, default_region: str) -> None:
+    def __init__(self, *, db: Database, clock: Clock, default_region: str, call_regions: frozenset[str] | None = None) -> None:
         self._db = db
         self._clock = clock
         self._region = default_region
+        self._call_regions = call_regions or frozenset({default_region.upper()})
 
     async def get(self, candidate_id: str) -> Candidate:
         async with self._db.transaction() as session:
@@ -119,7 +123,7 @@ class CandidateService:
     async def upsert(self, item: CandidateInput) -> tuple[Candidate, bool]:
         """Returns (candidate, created). A concurrent create of the same external id becomes an update."""
         problems = ProblemList()
-        row = _normalized(item, (), self._region, problems)
+        row = _normalized(item, (), self._region, problems, call_regions=self._call_regions)
         problems.raise_if_any()
         for _ in range(2):
             try:
@@ -150,7 +154,7 @@ class CandidateService:
         rows: list[dict[str, Any]] = []
         first_seen: dict[str, int] = {}
         for index, item in enumerate(items):
-            row = _normalized(item, ("candidates", index), self._region, problems)
+            row = _normalized(item, ("candidates", index), self._region, problems, call_regions=self._call_regions)
             key = row["external_id"]
             if key in first_seen:
                 problems.add(

@@ -20,7 +20,7 @@ from dialer.store.models import Candidate, Interview, Interviewer
 
 
 def hash_pin(pin: str, *, secret: str) -> str:
-    """Keyed hash, so a PIN can be looked up (unique) without storing it; useless without the server secret."""
+    """Keyed hash, so a PIN is never stored; useless without the server secret. Checked against one interviewer."""
     return hmac.new(secret.encode(), f"pin:{pin}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -59,7 +59,7 @@ class InterviewService:
                 phone = normalize_phone(item.phone, default_region=self._region)
             except InvalidPhoneNumber as exc:
                 problems.add(("phone",), str(exc))
-        if item.pin is not None and not (item.pin.isdigit() and 4 <= len(item.pin) <= 8):
+        if item.pin is not None and not (item.pin.isascii() and item.pin.isdigit() and 4 <= len(item.pin) <= 8):
             problems.add(("pin",), "pin must be 4 to 8 digits (callers type it on the keypad)")
         problems.raise_if_any()
         interviewer = Interviewer(
@@ -74,7 +74,7 @@ class InterviewService:
             async with self._db.transaction() as session:
                 session.add(interviewer)
         except IntegrityError:
-            raise Conflict("an interviewer with this phone, email or PIN already exists") from None
+            raise Conflict("an interviewer with this phone or e-mail already exists") from None
         return interviewer
 
     async def list_interviewers(self) -> list[Interviewer]:

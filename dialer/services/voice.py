@@ -164,6 +164,12 @@ class VoiceService:
             result["fields_collected"] = [{"name": f.name, "value": f.value, "status": f.status} for f in collected]
         return result
 
+    async def is_open_session(self, room_name: str) -> bool:
+        """Whether `room_name` is a browser session this dialer opened and that has not ended."""
+        async with self._db.transaction() as session:
+            voice = await session.get(VoiceSession, room_name)
+        return voice is not None and voice.ended_at is None
+
     async def session_ended(self, room_name: str) -> bool:
         """Record the end of a browser session's room; True if it was one."""
         async with self._db.transaction() as session:

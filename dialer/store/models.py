@@ -76,7 +76,9 @@ class Interviewer(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
-    pin_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # Not unique: a PIN proves one interviewer's identity and is checked against that interviewer only, so two may
+    # share one, and creating an interviewer never reveals (by a conflict) that a PIN is in use.
+    pin_hash: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -254,3 +256,14 @@ class VoiceSession(Base):
     interview_id: Mapped[str | None] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RateLimitCounter(Base):
+    """One fixed-window counter (failed sign-ins of a client, requests of a credential, wrong PINs of an
+    interviewer), in the database so that a limit holds across every instance."""
+
+    __tablename__ = "rate_limits"
+
+    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer)

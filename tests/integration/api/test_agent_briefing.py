@@ -37,16 +37,50 @@ async def test_briefing_by_interview_credential_or_agent_key(client: httpx.Async
     assert (await client.get(f"/api/agent/interviews/{ids['later']}/briefing", headers=auth)).status_code == 401
 
 
-async def test_identify_by_number_and_by_pin(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+async def test_caller_id_alone_unlocks_nothing_the_pin_of_that_interviewer_does(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Caller ID is the unauthenticated SIP From header: it only says whose PIN to check (issue #13)."""
     ids = await _setup(client, auth)
-    known = (await client.post("/api/agent/briefing/identify", json={"phone": "(415) 555-2671"}, headers=AGENT)).json()
-    assert known["interviewer"]["id"] == ids["interviewer"]
-    assert [i["id"] for i in known["interviews"]] == [ids["soon"], ids["later"]]  # today's, soonest first
-    unknown = (await client.post("/api/agent/briefing/identify", json={"phone": "+13125550100"}, headers=AGENT)).json()
-    assert unknown == {"interviewer": None, "interviews": []}
-    right = (await client.post("/api/agent/briefing/verify-pin", json={"pin": "2468"}, headers=AGENT)).json()
+    claimed = (await client.post("/api/agent/briefing/identify", json={"phone": "(415) 555-2671"}, headers=AGENT)).json()
+    assert claimed == {"interviewer": None, "interviews": [], "pin_required": True}
+    right = (await client.post("/api/agent/briefing/verify-pin", json={"pin": "2468", "phone": "(415) 555-2671"}, headers=AGENT)).json()
     assert right["interviewer"]["id"] == ids["interviewer"]
-    wrong = (await client.post("/api/agent/briefing/verify-pin", json={"pin": "1111"}, headers=AGENT)).json()
+    assert [i["id"] for i in right["interviews"]] == [ids["soon"], ids["later"]]  # today's, soonest first
+    for body in ({"pin": "2468"}, {"pin": "2468", "phone": "+13125550100"}):  # no claim, or someone else's number
+        assert (await client.post("/api/agent/briefing/verify-pin", json=body, headers=AGENT)).json()["interviewer"] is None
+    wrong = (await client.post("/api/agent/briefing/verify-pin", json={"pin": "1111", "phone": "+14155552671"}, headers=AGENT)).json()
     assert wrong["interviewer"] is None
     assert (await client.post("/api/agent/briefing/verify-pin", json={"pin": "12"}, headers=AGENT)).status_code == 422
     assert (await client.post("/api/agent/briefing/identify", json={"phone": "+14155552671"}, headers=auth)).status_code == 401
+
+
+async def test_wrong_pins_are_limited_per_interviewer(client: httpx.AsyncClient, auth: dict[str, str], runtime: Runtime) -> None:
+    await _setup(client, auth)
+    attempt = {"phone": "+14155552671"}
+    for guess in ("1111", "2222", "3333", "4444"):
+        response = await client.post("/api/agent/briefing/verify-pin", json={**attempt, "pin": guess}, headers=AGENT)
+        assert response.status_code == 200 and response.json()["interviewer"] is None
+    assert (await client.post("/api/agent/briefing/verify-pin", json={**attempt, "pin": "5555"}, headers=AGENT)).status_code == 200
+    locked = await client.post("/api/agent/briefing/verify-pin", json={**attempt, "pin": "2468"}, headers=AGENT)
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0  # even the right PIN, now
+    runtime.clock.advance(timedelta(minutes=15))  # type: ignore[attr-defined]
+    again = await client.post("/api/agent/briefing/verify-pin", json={**attempt, "pin": "2468"}, headers=AGENT)
+    assert again.status_code == 200 and again.json()["interviewer"] is not None
+
+
+async def test_caller_id_is_believed_only_where_the_trunk_admits_the_carrier_alone(
+    client: httpx.AsyncClient, auth: dict[str, str], runtime: Runtime
+) -> None:
+    ids = await _setup(client, auth)
+    trusted = runtime.briefings.__class__(
+        db=runtime.db, clock=runtime.clock, default_region="US", secret=runtime.settings.secret_key, caller_id_trusted=True
+    )
+    known = await trusted.identify("(415) 555-2671")
+    assert known["interviewer"]["id"] == ids["interviewer"] and known["pin_required"] is False
+    assert (await trusted.identify("+13125550100"))["interviewer"] is None
+    from config.settings import load_settings
+
+    assert not load_settings(api_key="k").briefing_caller_id_trusted
+    assert load_settings(api_key="k", briefing_allowed_addresses="192.0.2.10").briefing_caller_id_trusted
+    assert load_settings(api_key="k", briefing_sip_username="u", briefing_sip_password="p").briefing_caller_id_trusted

@@ -226,3 +226,19 @@ def test_unmanaged_kinds_get_no_action() -> None:
     plan = plan_provisioning(only_outbound, live().state())
     assert [(a.kind, a.verb) for a in plan.actions] == [("outbound_trunk", "unchanged")]
     assert plan.writes == ()
+
+
+def test_a_briefing_line_for_the_carrier_alone_is_provisioned_so() -> None:
+    """Caller ID is believed only when the trunk admits the carrier alone (issue #13): then those settings are ours."""
+    locked = desired_state(make_settings(briefing_allowed_addresses="192.0.2.10,198.51.100.0/24"))
+    assert list(locked.inbound.allowed_addresses) == ["192.0.2.10", "198.51.100.0/24"]  # type: ignore[union-attr]
+    state = live()  # as provisioned before: open to any address
+    request = plan_provisioning(locked, state.state()).actions[1].request
+    assert isinstance(request, UpdateSIPInboundTrunkRequest) and request.WhichOneof("action") == "update"
+    assert list(request.update.allowed_addresses.set) == ["192.0.2.10", "198.51.100.0/24"]
+    with_credentials = desired_state(make_settings(briefing_sip_username="carrier", briefing_sip_password="s3cret-pw"))
+    request = plan_provisioning(with_credentials, state.state()).actions[1].request
+    assert isinstance(request, UpdateSIPInboundTrunkRequest)
+    assert (request.update.auth_username, request.update.auth_password) == ("carrier", "s3cret-pw")
+    with pytest.raises(ProvisioningError, match="set both or neither"):
+        desired_state(make_settings(briefing_sip_username="carrier"))
