@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.request_guard import error_body
 from api.schemas.rules import PATTERN_MESSAGES
 from dialer.errors import Conflict, DialerError, Forbidden, InvalidInput, NotFound, TooManyAttempts
+from dialer.telephony.base import TelephonyUnavailable
 
 log = logging.getLogger("dialer.api")
 
@@ -99,6 +100,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
         errors = [{"loc": list(p.loc), "message": p.message} for p in exc.problems]
         return JSONResponse(status_code=422, content={"detail": exc.message, "errors": errors})
+
+    @app.exception_handler(TelephonyUnavailable)
+    async def _livekit_down(_: Request, exc: TelephonyUnavailable) -> JSONResponse:
+        detail = f"LiveKit is not reachable right now ({exc.detail}); try again shortly"
+        return JSONResponse(status_code=503, content=error_body(503, detail), headers={"Retry-After": "5"})
 
     @app.exception_handler(TooManyAttempts)
     async def _too_many(_: Request, exc: TooManyAttempts) -> JSONResponse:

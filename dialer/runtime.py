@@ -149,7 +149,7 @@ class Runtime:
             db=db, clock=clock, url=settings.webhook_url, secret=settings.webhook_secret, build_report=agent_calls.report
         )
         voice = VoiceService(
-            db=db, clock=clock,
+            db=db, clock=clock, telephony=telephony,
             agent_name=settings.agent_name,
             secret=settings.secret_key,
             dialer_url=settings.base_url,

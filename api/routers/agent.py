@@ -31,7 +31,10 @@ def _require_scope(runtime: RuntimeDep, creds: Credentials, *, kind: str, subjec
 
 
 async def call_scope(call_id: str, runtime: RuntimeDep, creds: Credentials) -> str:
+    """The call's own credential, and only while the call is open (it dies with the call)."""
     _require_scope(runtime, creds, kind="call", subject=call_id)
+    if not await runtime.agent_calls.open_for_agent(call_id):
+        raise unauthorized("this call has ended; its credential no longer opens it")
     return call_id
 
 
@@ -46,6 +49,8 @@ async def interview_scope(interview_id: str, runtime: RuntimeDep, creds: Credent
     """An interview's own credential (web briefing), or the agent workers' key (callers to the briefing number)."""
     if not _is_agent_key(runtime, creds):
         _require_scope(runtime, creds, kind="interview", subject=interview_id)
+        if not await runtime.voice.interview_session_open(interview_id):
+            raise unauthorized("this briefing session has ended; its credential no longer opens it")
     return interview_id
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import Field
 
 from api.deps import ApiKey, RuntimeDep
+from api.errors import ErrorOut
 from api.schemas.base import Request, Response
 from dialer.services.voice import MissingId, VoiceAccess
 from dialer.telephony.base import TelephonyUnavailable
@@ -30,7 +31,7 @@ class VoiceTokenResponse(Response):
     mode: str
 
 
-@router.post("/token")
+@router.post("/token", responses={503: {"model": ErrorOut, "description": "LiveKit is not reachable; retry shortly"}})
 async def voice_token(body: VoiceTokenRequest, runtime: RuntimeDep) -> VoiceTokenResponse:
     lk = runtime.livekit
     access = VoiceAccess(ws_url=lk.url.replace("http://", "ws://").replace("https://", "wss://"), api_key=lk.api_key, api_secret=lk.api_secret)

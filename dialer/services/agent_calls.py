@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.clock import Clock
@@ -21,7 +21,9 @@ from dialer.services.dnc import add_number
 from dialer.store.db import Database
 from dialer.store.models import Attempt, Call, Candidate, CollectedField, TranscriptTurn
 
-OPEN_FOR_AGENT = ("dialing", "in_call", "scheduled")  # scheduled: the last turns may land just after a hang-up
+OPEN_FOR_AGENT = ("dialing", "in_call")
+# After the attempt ends, its credential still carries the last transcript turns and the agent's own end report in.
+AFTER_END_GRACE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,19 @@ class AgentCallService:
         candidate = await session.get(Candidate, call.candidate_id, with_for_update=lock)
         assert candidate is not None
         return call, candidate
+
+    async def open_for_agent(self, call_id: str) -> bool:
+        """Whether the call's credential still opens it: while it is dialling or in a call, and for a short grace
+        after its latest attempt ended. A completed, cancelled or failed call is closed to its agent for good."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            call = await session.get(Call, call_id)
+            if call is None:
+                return False
+            if call.state in OPEN_FOR_AGENT:
+                return True
+            ended = await session.scalar(select(func.max(Attempt.ended_at)).where(Attempt.call_id == call_id))
+        return ended is not None and now - ended <= AFTER_END_GRACE
 
     async def context(self, call_id: str) -> dict[str, Any]:
         async with self._db.transaction() as session:

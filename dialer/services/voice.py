@@ -1,8 +1,11 @@
 """Browser sessions with the agent: join tokens (the seed's `/api/voice/token` contract) and session status.
 
-The token grants join to one room only (publish/subscribe, no admin), lives minutes, carries the `dialer.*`
-attributes (mode and ids only, visible to the room), and dispatches the agent through the token's room
-configuration with metadata that holds a credential scoped to that one call or interview.
+The token grants join to one room only (publish/subscribe, no admin), lives minutes, and carries the `dialer.*`
+attributes (mode and ids only, visible to the room). It carries no room configuration: a JWT is signed, not
+encrypted, and the browser holds it (livekit-client even sends it in the WebSocket URL), so the agent is dispatched
+server-side instead: the room is created with the agent dispatch in its configuration, whose metadata holds the
+credential scoped to that one call or interview, before the token is handed out. The credential opens the API only
+while that call or session is open.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dialer.fields import missing_fields
 from dialer.store.db import Database
 from dialer.store.ids import new_id
 from dialer.store.models import Attempt, Call, Candidate, CollectedField, Interview, VoiceSession
+from dialer.telephony.base import AgentRooms
 
 TOKEN_TTL = timedelta(minutes=10)
 WEB_TRUNK = "web"  # web calls never count against a SIP trunk's limits
@@ -50,7 +54,18 @@ class VoiceToken:
 
 
 class VoiceService:
-    def __init__(self, *, db: Database, clock: Clock, agent_name: str, secret: str, dialer_url: str, max_call_duration_s: int) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        agent_name: str,
+        secret: str,
+        dialer_url: str,
+        max_call_duration_s: int,
+        telephony: AgentRooms,
+    ) -> None:
+        self._telephony = telephony
         self._db = db
         self._clock = clock
         self._agent_name = agent_name
@@ -76,6 +91,10 @@ class VoiceService:
             if not room_name and not interview_id:
                 raise MissingId("room_name required for briefing mode")
             room, attributes, metadata = await self._briefing_session(room_name, interview_id)
+        # Server-side: the agent (and its credential) is in the room's configuration, never in the browser's token.
+        await self._telephony.open_agent_room(
+            room, agent_name=self._agent_name, agent_metadata=json.dumps(metadata), empty_timeout_s=60, departure_timeout_s=10
+        )
         identity = f"web-{secrets.token_hex(6)}"
         token = (
             api.AccessToken(access.api_key, access.api_secret)
@@ -84,13 +103,6 @@ class VoiceService:
             .with_ttl(TOKEN_TTL)
             .with_grants(api.VideoGrants(room_join=True, room=room, can_publish=True, can_subscribe=True, can_publish_data=True))
             .with_attributes(attributes)
-            .with_room_config(
-                api.RoomConfiguration(
-                    agents=[api.RoomAgentDispatch(agent_name=self._agent_name, metadata=json.dumps(metadata))],
-                    empty_timeout=60,
-                    departure_timeout=10,
-                )
-            )
             .to_jwt()
         )
         return VoiceToken(token=token, room_name=room, livekit_url=access.ws_url, mode=mode)
@@ -168,6 +180,12 @@ class VoiceService:
         """Whether `room_name` is a browser session this dialer opened and that has not ended."""
         async with self._db.transaction() as session:
             voice = await session.get(VoiceSession, room_name)
+        return voice is not None and voice.ended_at is None
+
+    async def interview_session_open(self, interview_id: str) -> bool:
+        """Whether a browser briefing on this interview is open (its credential dies with the session)."""
+        async with self._db.transaction() as session:
+            voice = await session.scalar(select(VoiceSession).where(VoiceSession.interview_id == interview_id))
         return voice is not None and voice.ended_at is None
 
     async def session_ended(self, room_name: str) -> bool:

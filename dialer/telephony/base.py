@@ -69,6 +69,14 @@ class ParticipantSummary:
     call_status: str | None = None
 
 
+class AgentRooms(Protocol):
+    async def open_agent_room(
+        self, room_name: str, *, agent_name: str, agent_metadata: str, empty_timeout_s: int, departure_timeout_s: int
+    ) -> None:
+        """A room with the agent dispatched in its configuration (server-side: no client token carries it)."""
+        ...
+
+
 class Telephony(Protocol):
     async def dial(self, request: DialRequest) -> DialResult:
         """`prepare` then `place`."""

@@ -115,6 +115,24 @@ class LiveKitTelephony:
         except (ServerError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise TelephonyUnavailable(f"preparing the room failed: {describe(exc)}", maybe_placed=False) from None
 
+    async def open_agent_room(
+        self, room_name: str, *, agent_name: str, agent_metadata: str, empty_timeout_s: int, departure_timeout_s: int
+    ) -> None:
+        """A browser session's room, created with the agent dispatch (its metadata holds the credential) in its
+        configuration, so the join token needs none. Retried like `prepare`: an existing room comes back unchanged,
+        so a retry never sends a second agent."""
+        lk = self._api()
+        room = api.CreateRoomRequest(
+            name=room_name,
+            empty_timeout=empty_timeout_s,
+            departure_timeout=departure_timeout_s,
+            agents=[api.RoomAgentDispatch(agent_name=agent_name, metadata=agent_metadata)],
+        )
+        try:
+            await self._retried("CreateRoom", lambda _attempt: lk.room.create_room(room))
+        except (ServerError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise TelephonyUnavailable(f"opening the room failed: {describe(exc)}", maybe_placed=False) from None
+
     async def place(self, request: DialRequest) -> DialResult:
         """`CreateSIPParticipant`, sent once: a time-out after sending is `maybe_placed=True` (for the reconciler)."""
         sip_request = api.CreateSIPParticipantRequest(

@@ -141,3 +141,25 @@ async def test_callback_do_not_call_and_voicemail(stack: Stack) -> None:
     call = (await stack.http.get(f"/api/calls/{vm_id}")).json()
     assert call["attempts"][0]["outcome"] == "voicemail"
     assert call["state"] == "scheduled" and call["decisions"][-1]["code"] == "retry"
+
+
+async def test_the_credential_dies_with_its_call(stack: Stack) -> None:
+    """It wrote fields, transcript and callbacks after the call was completed (issue #13); now only a short grace
+    after the hang-up carries the last turns in, then nothing."""
+    call_id, token, room = await _answered_call(stack)
+    turn = {"turns": [{"role": "callee", "text": "bye", "at": stack.clock.now().isoformat()}]}
+    await stack.hang_up(room)
+    assert (await stack.http.get(f"/api/calls/{call_id}")).json()["state"] == "completed"
+    late = await stack.http.post(f"/api/agent/calls/{call_id}/transcript", json=turn, headers=_bearer(token))
+    assert late.status_code == 204  # the last words, just after the hang-up
+    stack.clock.advance(timedelta(seconds=61))
+    for method, path, body in (
+        ("POST", "fields", {"name": "start_date", "value": "next monday", "status": "answered"}),
+        ("POST", "transcript", turn),
+        ("POST", "callback", {"at_local": "2026-12-03T15:00:00"}),
+        ("POST", "do-not-call", {}),
+        ("POST", "end", {"outcome": "voicemail"}),
+        ("GET", "context", None),
+    ):
+        response = await stack.http.request(method, f"/api/agent/calls/{call_id}/{path}", json=body, headers=_bearer(token))
+        assert response.status_code == 401 and "ended" in response.json()["detail"], (path, response.text)

@@ -8,6 +8,7 @@ import httpx
 
 from dialer import credentials
 from dialer.runtime import Runtime
+from dialer.store.models import VoiceSession
 from tests.support import T0
 
 AGENT = {"Authorization": "Bearer dev-agent-key"}
@@ -23,8 +24,17 @@ async def _setup(client: httpx.AsyncClient, auth: dict[str, str]) -> dict[str, s
     return ids
 
 
+async def _open_session(runtime: Runtime, interview_id: str) -> str:
+    """What POST /api/voice/token records for a browser briefing (that route needs LiveKit to create the room)."""
+    room = f"briefing-{interview_id}"
+    async with runtime.db.transaction() as session:
+        session.add(VoiceSession(room_name=room, mode="briefing", channel="web", interview_id=interview_id, created_at=T0))
+    return room
+
+
 async def test_briefing_by_interview_credential_or_agent_key(client: httpx.AsyncClient, auth: dict[str, str], runtime: Runtime) -> None:
     ids = await _setup(client, auth)
+    room = await _open_session(runtime, ids["soon"])
     token = credentials.issue(credentials.Scope("interview", ids["soon"]), secret=runtime.settings.secret_key, now=T0, ttl=timedelta(minutes=10))
     own = await client.get(f"/api/agent/interviews/{ids['soon']}/briefing", headers={"Authorization": f"Bearer {token}"})
     assert own.status_code == 200
@@ -35,6 +45,10 @@ async def test_briefing_by_interview_credential_or_agent_key(client: httpx.Async
     assert other.status_code == 401
     assert (await client.get(f"/api/agent/interviews/{ids['later']}/briefing", headers=AGENT)).status_code == 200
     assert (await client.get(f"/api/agent/interviews/{ids['later']}/briefing", headers=auth)).status_code == 401
+    # The credential dies with its session (issue #13).
+    assert await runtime.voice.session_ended(room)
+    closed = await client.get(f"/api/agent/interviews/{ids['soon']}/briefing", headers={"Authorization": f"Bearer {token}"})
+    assert closed.status_code == 401 and "ended" in closed.json()["detail"]
 
 
 async def test_caller_id_alone_unlocks_nothing_the_pin_of_that_interviewer_does(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from livekit.api import TokenVerifier
@@ -40,6 +41,16 @@ async def _interview(stack: Stack) -> dict[str, str]:
     return {"candidate_id": candidate["id"], "interview_id": interview["id"], "room_name": interview["room_name"]}
 
 
+def _dispatches(stack: Stack, room: str) -> list[Any]:
+    return [r.request for r in stack.sandbox.requests_for("CreateRoom") if r.request.name == room][0].agents
+
+
+def _unverified(token: str) -> dict[str, Any]:
+    import jwt  # PyJWT ships with livekit-api
+
+    return dict(jwt.decode(token, options={"verify_signature": False}))
+
+
 def _claims(stack: Stack, token: str):  # type: ignore[no-untyped-def]
     lk = stack.runtime.livekit
     return TokenVerifier(lk.api_key, lk.api_secret).verify(token)
@@ -59,11 +70,14 @@ async def test_briefing_token_grants_one_room_and_dispatches_the_agent(stack: St
     assert claims.sip is None or not (claims.sip.admin or claims.sip.call)
     assert claims.attributes == {"dialer.mode": "briefing", "dialer.interview_id": ids["interview_id"]}
     assert claims.name == "Alan" and claims.identity.startswith("web-")
-    (dispatch,) = claims.room_config.agents
+    # No dialer credential in the browser's token (a JWT is readable by whoever holds it): the agent is dispatched
+    # server-side, in the room's own configuration, before the token is handed out.
+    assert claims.room_config is None or not claims.room_config.agents
+    (dispatch,) = _dispatches(stack, ids["room_name"])
     assert dispatch.agent_name == stack.runtime.settings.agent_name
     metadata = json.loads(dispatch.metadata)
     assert metadata["mode"] == "briefing" and metadata["interview_id"] == ids["interview_id"] and metadata["token"]
-    assert metadata["token"] not in json.dumps(claims.attributes)
+    assert metadata["token"] not in body["token"] and metadata["token"] not in json.dumps(_unverified(body["token"]))
     # Minutes, not hours: the JWT itself expires within ten minutes.
     import jwt  # PyJWT ships with livekit-api
 
@@ -82,8 +96,11 @@ async def test_gap_filling_token_opens_a_web_call(stack: Stack) -> None:
     claims = _claims(stack, body["token"])
     call_id = claims.attributes["dialer.call_id"]
     assert claims.attributes["dialer.mode"] == "gap_filling" and claims.video.room == body["room_name"] == f"web-{call_id}"
-    metadata = json.loads(claims.room_config.agents[0].metadata)
+    assert claims.room_config is None or not claims.room_config.agents
+    (dispatch,) = _dispatches(stack, body["room_name"])
+    metadata = json.loads(dispatch.metadata)
     assert metadata["call_id"] == call_id and metadata["candidate_id"] == ids["candidate_id"]
+    assert metadata["token"] not in json.dumps(_unverified(body["token"]))
     call = (await stack.http.get(f"/api/calls/{call_id}")).json()
     assert call["state"] == "in_call" and call["fields_to_ask"] == ["start_date"]
     status = (await stack.http.get(f"/api/voice/session/{body['room_name']}/status")).json()
