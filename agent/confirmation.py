@@ -24,3 +24,17 @@ def confirms(text: str | None) -> bool:
         return False
     spoken = text.lower().replace("\u2019", "'")
     return _POSITIVE.search(spoken) is not None and _NEGATIVE.search(spoken) is None
+
+
+_IDENTITY = re.compile(
+    r"\b(speaking|this is (he|she|him|her|me|they)|that'?s me|it'?s me|that is me|it is me|i am|i'?m (he|she|her|him)"
+    r"|yes|yeah|yep|yup|correct|right|sure|you got (her|him|me))\b"
+)
+
+
+def confirms_identity(text: str | None) -> bool:
+    """True when the callee's words say they are the person asked for ("Yes, speaking", "This is she")."""
+    if not text:
+        return False
+    spoken = text.lower().replace("\u2019", "'")
+    return _IDENTITY.search(spoken) is not None and _NEGATIVE.search(spoken) is None

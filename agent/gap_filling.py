@@ -26,11 +26,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from livekit.agents import Agent, FlushSentinel, ModelSettings, RunContext, StopResponse, ToolError, function_tool, llm
 from livekit.agents.voice import SpeechHandle
 
+from dialer import spoken
+
 from . import prompts
 from .answering import AnswerAction
 from .background import BackgroundTasks
 from .call_control import CallControl, TransferFailed
-from .confirmation import confirms
+from .confirmation import confirms, confirms_identity
 from .dialer_client import DialerAPIError, DialerClient, DialerRejected
 from .schemas import CallContext, CallField, Outcome
 from .validation import AnswerInvalid, normalize_answer
@@ -69,7 +71,9 @@ class GapFillingAgent(Agent):
         self._context = context
         self._client = client
         self._control = call_control
-        self._voicemail_message = context.voicemail_message or voicemail_message
+        self._voicemail_message = context.voicemail_message or (
+            prompts.voicemail_message(context) if context.caller else voicemail_message
+        )
         self._clock = clock
         self._zone = _zone(context.candidate.timezone)
         self._read_back: dict[str, ReadBack] = {}
@@ -78,6 +82,7 @@ class GapFillingAgent(Agent):
         self._greeted = False
         self._voicemail: SpeechHandle | None = None
         self._closing = False  # a last line and a hang-up are under way
+        self._identity_confirmed = False  # the callee said they are the candidate (after the greeting asked)
         self._background = BackgroundTasks()
         self.finished_reason: str | None = None
         super().__init__(instructions=prompts.gap_filling_instructions(context, now_local=self._now_local()))
@@ -150,6 +155,7 @@ class GapFillingAgent(Agent):
             confirmed: false the first time: the answer is checked and the value to read back is returned. \
 true only after the callee confirmed that read-back; then it is saved.
         """
+        self._require_identity()
         field = self._field_or_error(name)
         normalized = self._normalize(field, value)
         last = _last_user_message(context)
@@ -157,9 +163,11 @@ true only after the callee confirmed that read-back; then it is saved.
             self._read_back[field.name] = ReadBack(
                 normalized, last.text_content if last else None, last.id if last else None
             )
+            said = spoken.spoken_value(field.type, normalized, today=self._now_local().date())
             return (
-                f'Read this back to the callee: {field.label}: "{normalized}". Ask if that is right, then wait '
-                "for their answer. Only if they confirm, call record_field again with confirmed=true."
+                f'Read this back to the callee, in these words: {field.label}, "{said}". Ask if that is right, '
+                f'then wait for their answer. Only if they confirm, call record_field again with value "{normalized}" '
+                "and confirmed=true."
             )
         pending = self._read_back.get(field.name)
         if pending is None or pending.value != normalized:
@@ -205,6 +213,7 @@ true only after the callee confirmed that read-back; then it is saved.
             name: The field name exactly as listed in your instructions.
             status: "unknown" if they do not know; "declined" if they would rather not say.
         """
+        self._require_identity()
         field = self._field_or_error(name)
         _hold_the_floor(context)
         try:
@@ -258,7 +267,8 @@ true only after the callee confirmed that read-back; then it is saved.
             raise ToolError(f"That time cannot be booked: {exc.detail}. Ask for another time.") from None
         except DialerAPIError:
             raise ToolError("The callback could not be booked just now; say a person will follow up.") from None
-        return f"Callback booked for {booked.local} their time. Tell them, say goodbye, then call end_call."
+        when = _local_words(booked.local, now=self._now_local())
+        return f"Callback booked for {when}. Tell them exactly that, say goodbye, then call end_call."
 
     @function_tool
     async def transfer_to_human(self, context: RunContext[None]) -> None:
@@ -288,6 +298,42 @@ true only after the callee confirmed that read-back; then it is saved.
         await self._finish(context, "answered", reason, prompts.closing_goodbye())
 
     @function_tool
+    async def confirm_identity(self, context: RunContext[None]) -> str:
+        """The callee confirmed they are the candidate you asked for. Call it before anything else."""
+        last = _last_user_message(context)
+        if not confirms_identity(last.text_content if last else None):
+            raise ToolError(
+                f"They have not said they are {self._context.candidate.name}. Ask again whether you are speaking "
+                "with them; if it is someone else, call wrong_person."
+            )
+        self._identity_confirmed = True
+        return prompts.identity_confirmed(self._context)
+
+    @function_tool
+    async def wrong_person(self, context: RunContext[None], reason: str) -> None:
+        """Someone other than the candidate answered, or it is a wrong number. Ends the call politely; nothing is
+        saved and the number is not called again.
+
+        Args:
+            reason: A few words, e.g. "wrong number" or "a family member answered".
+        """
+        _hold_the_floor(context)
+        self._identity_confirmed = False
+        await self._finish(context, "wrong_person", reason, prompts.wrong_person_goodbye(self._context))
+
+    @function_tool
+    async def not_looking(
+        self, context: RunContext[None], reason: Literal["no_longer_looking", "accepted_other_job"]
+    ) -> None:
+        """The candidate says they are no longer looking for a job, or took another job. Ends the call politely.
+
+        Args:
+            reason: "no_longer_looking" or "accepted_other_job".
+        """
+        _hold_the_floor(context)
+        await self._finish(context, reason, reason.replace("_", " "), prompts.not_looking_goodbye(reason))
+
+    @function_tool
     async def voicemail_detected(self) -> None:
         """You reached a voicemail greeting or answering machine, not a person."""
         self.start_voicemail()
@@ -297,6 +343,13 @@ true only after the callee confirmed that read-back; then it is saved.
 
     def _now_local(self) -> datetime:
         return self._clock().astimezone(self._zone)
+
+    def _require_identity(self) -> None:
+        if not self._identity_confirmed:
+            raise ToolError(
+                f"Not yet: first make sure you are speaking with {self._context.candidate.name}. Ask, and call "
+                "confirm_identity once they say yes (or wrong_person if it is someone else)."
+            )
 
     def _field_or_error(self, name: str) -> CallField:
         field = self._context.field(name.strip())
@@ -309,7 +362,7 @@ true only after the callee confirmed that read-back; then it is saved.
         if not raw.strip():
             raise ToolError("The answer is empty. Ask the question again.")
         try:
-            return normalize_answer(field, raw, today=self._now_local().date())
+            return normalize_answer(field, raw, today=self._now_local().date(), currency=self._context.currency)
         except AnswerInvalid as exc:
             raise ToolError(f"That answer does not fit {field.label}. {exc} Explain briefly and ask again.") from None
 
@@ -374,6 +427,15 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def _local_words(local_iso: str, *, now: datetime) -> str:
+    """The booked time as the callee says it ("tomorrow, Thursday November twenty-sixth, at 3 p.m. your time")."""
+    try:
+        at = datetime.fromisoformat(local_iso).replace(tzinfo=None)
+    except ValueError:
+        return f"{local_iso} their time"
+    return spoken.local_time_words(at, now=now.replace(tzinfo=None))
 
 
 def _parse_local(raw: str) -> str:

@@ -11,7 +11,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 FieldStatus = Literal["answered", "unknown", "declined"]
-Outcome = Literal["answered", "voicemail"]
+# How a conversation ended, as the agent reports it. wrong_person: someone else answered (the number is flagged and
+# not retried); no_longer_looking / accepted_other_job: the candidate's own answer, not retried either.
+Outcome = Literal["answered", "voicemail", "wrong_person", "no_longer_looking", "accepted_other_job"]
 Speaker = Literal["agent", "callee"]
 
 
@@ -35,12 +37,33 @@ class CallField(_Model):
     question: str | None = None
 
 
+class CallerInfo(_Model):
+    """Whom the agent calls for: said before anything is asked, and the answer to "who is this?"."""
+
+    company: str
+    role: str | None = None
+    recruiter_name: str | None = None
+    callback_number: str | None = None  # E.164
+
+
+class ConsentInfo(_Model):
+    """Where the candidate gave their number and consent: the answer to "how did you get my number?"."""
+
+    source: str | None = None
+    channel: str | None = None
+    at: str | None = None
+
+
 class CallContext(_Model):
     call_id: str
     candidate: CandidateRef
     fields: list[CallField]
     voicemail_message: str | None = None
     transfer_to: str | None = None
+    caller: CallerInfo | None = None
+    consent: ConsentInfo | None = None
+    transcribed: bool = True  # the dialer keeps every transcript turn: the callee is told so
+    currency: str | None = None  # the candidate's local currency (ISO 4217), for amounts said without one
 
     def field(self, name: str) -> CallField | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from dialer.currency import NO_CURRENCY
 from dialer.fields import FieldSpec, FieldType, FieldValueError, normalize, spec_for
 
 from .schemas import CallField
@@ -33,9 +34,13 @@ def spec_of(field: CallField) -> FieldSpec:
     return FieldSpec(name=field.name, label=field.label, type=kind, choices=choices)
 
 
-def normalize_answer(field: CallField, raw: str, *, today: date) -> str:
-    """The canonical value to read back and save."""
+def normalize_answer(field: CallField, raw: str, *, today: date, currency: str | None = None) -> str:
+    """The canonical value to read back and save. An amount said without a currency takes the candidate's local
+    currency (`currency`); with none known, the callee is asked which one: never silently US dollars."""
     try:
-        return normalize(spec_of(field), raw, today=today)
+        value = normalize(spec_of(field), raw, today=today, default_currency=currency or NO_CURRENCY)
     except FieldValueError as exc:
         raise AnswerInvalid(exc.message) from None
+    if value.endswith(f" {NO_CURRENCY}"):
+        raise AnswerInvalid("Which currency is that amount in?")
+    return value

@@ -14,11 +14,14 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dialer.caller_identity import CallerIdentity
 from dialer.policy.holidays import HolidayCalendar
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./dialer.db"
 SANDBOX_API_KEY = "sandbox-key"
 SANDBOX_API_SECRET = "sandbox-secret-not-for-production-0123456789"
+SANDBOX_CALLER = CallerIdentity(company="Dialer Sandbox", recruiter_name="the recruiting team",
+                                callback_number="+12125550199")
 
 
 class SettingsError(RuntimeError):
@@ -111,11 +114,17 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: str | None = None
 
-    # Agent.
-    voicemail_message: str = (
-        "Hello, this is the recruiting team calling about your application. "
-        "We'll try you again later. Thank you!"
-    )
+    # Who calls and why: defaults for every batch and single call (each may send its own). A call must say whom
+    # it is for and where to call back: with a real LiveKit, batches without them are refused (422) unless these are
+    # set; the sandbox fills in its own.
+    company_name: str | None = Field(default=None, max_length=200)
+    recruiter_name: str | None = Field(default=None, max_length=200)
+    callback_number: str | None = Field(default=None, max_length=40)
+    role: str | None = Field(default=None, max_length=200)
+
+    # Agent. The voicemail may name {company}, {recruiter}, {callback} and {first_name} (filled in per call);
+    # unset, it names the company and the callback number.
+    voicemail_message: str | None = Field(default=None, max_length=1000)
     transfer_number: str | None = None
 
     @field_validator("call_weekdays", mode="before")
@@ -186,6 +195,12 @@ class Settings(BaseSettings):
     @property
     def holiday_calendar(self) -> HolidayCalendar:
         return HolidayCalendar.parse(self.holidays)
+
+    @property
+    def caller_defaults(self) -> CallerIdentity:
+        """Whom calls are for when a batch does not say; the sandbox names itself and a fictional number."""
+        given = CallerIdentity(self.company_name, self.role, self.recruiter_name, self.callback_number)
+        return given.over(SANDBOX_CALLER) if self.uses_sandbox else given
 
     @property
     def consent_required(self) -> bool:

@@ -143,6 +143,7 @@ class Runtime:
                 voicemail_message=settings.voicemail_message,
                 transfer_number=settings.transfer_number,
                 holidays=settings.holiday_calendar,
+                caller_defaults=settings.caller_defaults,
             ),
         )
         outbox = OutboxSender(
@@ -170,12 +171,16 @@ class Runtime:
                 trunk_id=settings.sip_outbound_trunk_id,
                 default_max_attempts=settings.max_attempts,
                 wake=wakeups.announce,
+                caller_defaults=settings.caller_defaults,
+                region=settings.default_region,
             ),
             calls=CallService(
                 db=db, clock=clock,
                 trunk_id=settings.sip_outbound_trunk_id,
                 default_max_attempts=settings.max_attempts,
                 wake=wakeups.announce,
+                caller_defaults=settings.caller_defaults,
+                region=settings.default_region,
             ),
             dnc=DoNotCallService(db=db, clock=clock, default_region=settings.default_region),
             agent_calls=agent_calls,

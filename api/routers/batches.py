@@ -6,7 +6,6 @@ from fastapi import APIRouter, Header, Response, status
 
 from api.deps import ApiKey, RuntimeDep
 from api.schemas.calls import BatchIn, BatchOut
-from dialer.services.batches import BatchInput
 
 router = APIRouter(prefix="/api/batches", tags=["batches"], dependencies=[ApiKey])
 
@@ -19,7 +18,7 @@ async def create_batch(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> BatchOut:
     """Same `Idempotency-Key` and body: the same batch again (header `Idempotent-Replayed: true`); other body: 409."""
-    view, created = await runtime.batches.create(BatchInput(**body.model_dump()), idempotency_key=idempotency_key)
+    view, created = await runtime.batches.create(body.to_input(), idempotency_key=idempotency_key)
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return BatchOut.of(view)

@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/calls", tags=["calls"], dependencies=[ApiKey])
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def call_now(body: CallIn, runtime: RuntimeDep) -> CallOut:
     """One call now (the "Call candidate" button), still within the calling rules."""
-    call = await runtime.calls.call_now(body.candidate_id)
+    call = await runtime.calls.call_now(body.candidate_id, body.to_identity())
     return CallOut.of(await runtime.calls.get(call.id))
 
 

@@ -36,7 +36,7 @@ class CallbackIn(Request):
 
 
 class EndIn(Request):
-    outcome: Literal["answered", "voicemail"]
+    outcome: Literal["answered", "voicemail", "wrong_person", "no_longer_looking", "accepted_other_job"]
     reason: str = Field(default="", max_length=300)
 
 

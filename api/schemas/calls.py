@@ -6,11 +6,24 @@ from pydantic import Field
 
 from api.schemas.base import Request, Response
 from api.schemas.rules import FieldNames, Identifier
-from dialer.services.batches import BatchView
+from dialer.caller_identity import CallerIdentity
+from dialer.services.batches import BatchInput, BatchView
 from dialer.services.calls import CallDetail
 
 
-class BatchIn(Request):
+class CallerIn(Request):
+    """Whom the calls are for, said before anything is asked; each unset value comes from the configuration."""
+
+    company: str | None = Field(default=None, max_length=200, examples=["Acme Corp"])
+    role: str | None = Field(default=None, max_length=200, examples=["Account Executive"])
+    recruiter_name: str | None = Field(default=None, max_length=200, examples=["Jordan Lee"])
+    callback_number: str | None = Field(default=None, max_length=40, examples=["+14155550123"])
+
+    def to_identity(self) -> CallerIdentity:
+        return CallerIdentity(self.company, self.role, self.recruiter_name, self.callback_number)
+
+
+class BatchIn(CallerIn):
     candidate_ids: list[Identifier] = Field(min_length=1, max_length=10_000, description="the dialer's candidate ids")
     name: str | None = Field(default=None, max_length=200)
     not_before: datetime | None = None
@@ -19,6 +32,17 @@ class BatchIn(Request):
     fields: FieldNames | None = Field(
         default=None, min_length=1, description="fields to ask; default: each candidate's missing fields"
     )
+
+    def to_input(self) -> BatchInput:
+        return BatchInput(
+            candidate_ids=self.candidate_ids,
+            name=self.name,
+            not_before=self.not_before,
+            not_after=self.not_after,
+            max_attempts=self.max_attempts,
+            fields=self.fields,
+            caller=self.to_identity(),
+        )
 
 
 class BatchOut(Response):
@@ -29,6 +53,7 @@ class BatchOut(Response):
     not_before: datetime | None
     not_after: datetime | None
     max_attempts: int
+    caller: dict[str, str | None] | None
     created_at: datetime
 
     @classmethod
@@ -42,11 +67,12 @@ class BatchOut(Response):
             not_before=b.not_before,
             not_after=b.not_after,
             max_attempts=b.max_attempts,
+            caller=b.caller,
             created_at=b.created_at,
         )
 
 
-class CallIn(Request):
+class CallIn(CallerIn):
     candidate_id: Identifier
 
 

@@ -209,6 +209,7 @@ class Dispatcher:
                     holidays=cfg.holidays,
                     consent=candidate.consent(),
                     consent_required=cfg.consent_required,
+                    number_flagged=candidate.wrong_number is not None and candidate.wrong_number == candidate.phone,
                 )
                 if decision.action is Action.DIAL:
                     if len(planned) >= room or slot > horizon or (allowance is not None and len(planned) >= allowance):

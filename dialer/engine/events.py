@@ -42,6 +42,7 @@ def attempt_ended(session: AsyncSession, call: Call, attempt: Attempt) -> None:
         "candidate_id": call.candidate_id,
         "attempt": attempt.number,
         "outcome": attempt.outcome,
+        "number_flagged": attempt.outcome == "wrong_person",  # the number reached someone else: not retried
         "sip_status_code": attempt.sip_status_code,
         "started_at": _iso(attempt.started_at),
         "answered_at": _iso(attempt.answered_at),

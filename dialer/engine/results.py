@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.engine import events
 from dialer.policy import Outcome, RetryPolicy
+from dialer.policy.outcome import CANDIDATE_CLOSED
 from dialer.store.models import Attempt, Call, Decision
 
 
@@ -94,6 +95,17 @@ def _next_state(
         call.next_attempt_at = call.callback_at
         call.callback_at = None
         add_decision(session, call.id, at, "callback", "the candidate asked to be called back at this time")
+        return
+    if outcome in CANDIDATE_CLOSED:
+        call.state = "completed"
+        call.next_attempt_at = None
+        add_decision(session, call.id, at, outcome.value, f"the candidate said: {outcome.value.replace('_', ' ')}")
+        return
+    if outcome is Outcome.WRONG_PERSON:
+        call.state = "failed"
+        call.next_attempt_at = None
+        add_decision(session, call.id, at, outcome.value,
+                     "someone else answered: the number is flagged and not called again until it changes")
         return
     if outcome is Outcome.ANSWERED:
         call.state = "completed"

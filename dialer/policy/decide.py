@@ -38,6 +38,7 @@ class DecisionCode(StrEnum):
     BATCH_CANCELLED = "batch_cancelled"
     BATCH_PAUSED = "batch_paused"
     DO_NOT_CALL = "do_not_call"
+    WRONG_NUMBER = "wrong_number"  # someone else answered this number before; it is not the candidate's
     NO_CONSENT = "no_consent"  # consent is required (DIALER_REQUIRE_CONSENT) and none is on record
     NOTHING_MISSING = "nothing_missing"
     INVALID_NUMBER = "invalid_number"
@@ -81,10 +82,11 @@ def decide(
     holidays: HolidayCalendar = DEFAULT_HOLIDAYS,
     consent: Consent | None = None,
     consent_required: bool = False,
+    number_flagged: bool = False,
 ) -> Decision:
     """Apply the calling rules in order; the first rule that matches decides.
 
-    Order: cancelled batch, do-not-call, consent (when required), nothing missing, invalid number, max attempts, paused batch,
+    Order: cancelled batch, do-not-call, a number flagged as someone else's, consent (when required), nothing missing, invalid number, max attempts, paused batch,
     no time zone, state cap on calls per 24 hours, calling window (narrowed by state rules and quiet days) /
     not_before / not_after, else dial.
     `batch_status` is compared case-insensitively; anything but cancelled/paused counts as active.
@@ -100,6 +102,12 @@ def decide(
         return Decision(Action.CANCEL, DecisionCode.BATCH_CANCELLED, "the batch was cancelled")
     if on_dnc:
         return Decision(Action.GIVE_UP, DecisionCode.DO_NOT_CALL, "the candidate is on the do-not-call list")
+    if number_flagged:
+        return Decision(
+            Action.GIVE_UP,
+            DecisionCode.WRONG_NUMBER,
+            "someone else answered this number on an earlier call; update the candidate's number to call again",
+        )
     no_consent = missing_consent(consent, required=consent_required)
     if no_consent is not None:
         return Decision(Action.GIVE_UP, DecisionCode.NO_CONSENT, no_consent)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from dialer.policy.outcome import Outcome
+from dialer.policy.outcome import NEVER_RETRIED, Outcome
 
 # Beyond this many doublings every sane cap has been reached; bounding the exponent avoids float overflow.
 _MAX_EXPONENT = 64
@@ -55,7 +55,7 @@ class RetryPolicy:
         if attempt_number < 1:
             raise ValueError("attempt_number starts at 1")
         outcome = Outcome(outcome)
-        if outcome in (Outcome.ANSWERED, Outcome.INVALID_NUMBER):
+        if outcome in NEVER_RETRIED:
             return None
         backoff: Backoff | None = getattr(self, outcome.value)
         return None if backoff is None else backoff.delay(attempt_number)

@@ -7,10 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer import spoken
+from dialer.caller_identity import CallerIdentity
 from dialer.clock import Clock
+from dialer.currency import NO_CURRENCY, currency_for_number
 from dialer.engine import events
 from dialer.engine.results import add_decision
 from dialer.errors import Conflict, NotFound, Problem, InvalidInput
@@ -26,12 +29,38 @@ OPEN_FOR_AGENT = ("dialing", "in_call")
 AFTER_END_GRACE = timedelta(seconds=60)
 
 
+DEFAULT_VOICEMAIL = (
+    "Hello, this is an automated assistant calling for {first_name} on behalf of {calling_for}. "
+    "Please call us back at {callback}. Thank you!"
+)
+AGENT_OUTCOMES = ("answered", "voicemail", "wrong_person", "no_longer_looking", "accepted_other_job")
+
+
 @dataclass(frozen=True)
 class AgentCallConfig:
     window: CallingWindow
-    voicemail_message: str
+    voicemail_message: str | None
     transfer_number: str | None
     holidays: HolidayCalendar = DEFAULT_HOLIDAYS
+    caller_defaults: CallerIdentity = CallerIdentity()
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def voicemail_text(template: str | None, caller: CallerIdentity, first_name: str) -> str:
+    """The message left on a machine: whom we call for and where to call back, nothing about the job."""
+    calling_for = f"{caller.recruiter_name} at {caller.company}" if caller.recruiter_name else (caller.company or "")
+    values = _Blank(
+        company=caller.company or "",
+        recruiter=caller.recruiter_name or caller.company or "",
+        calling_for=calling_for,
+        callback=spoken.phone_words(caller.callback_number) if caller.callback_number else "the number we sent you",
+        first_name=first_name,
+    )
+    return (template or DEFAULT_VOICEMAIL).format_map(values)
 
 
 @dataclass(frozen=True)
@@ -85,12 +114,22 @@ class AgentCallService:
             call, candidate = await self._load(session, call_id)
         still_missing = missing_fields(call.fields_to_ask, candidate.fields)
         transfer = self._config.transfer_number
+        caller = CallerIdentity.from_json(call.caller).over(self._config.caller_defaults)
+        first_name = candidate.name.split()[0] if candidate.name.strip() else ""
         return {
             "call_id": call.id,
             "candidate": {"id": candidate.id, "name": candidate.name, "timezone": _zone(candidate).key},
             "fields": [_field_spec_json(name) for name in still_missing],
-            "voicemail_message": self._config.voicemail_message,
+            "voicemail_message": voicemail_text(self._config.voicemail_message, caller, first_name),
             "transfer_to": f"tel:{transfer}" if transfer else None,
+            "caller": caller.as_json() if caller.company else None,
+            "consent": {
+                "source": candidate.consent_source,
+                "channel": candidate.consent_channel,
+                "at": candidate.consent_at.isoformat() if candidate.consent_at else None,
+            },
+            "transcribed": True,  # every turn is stored (transcript_turns) and sent in call.report
+            "currency": currency_for_number(candidate.phone),
         }
 
     async def record_field(
@@ -105,10 +144,15 @@ class AgentCallService:
             if status is AnswerStatus.ANSWERED:
                 if value is None or not value.strip():
                     raise InvalidInput([Problem(("value",), "an answered field needs a value")])
+                currency = currency_for_number(candidate.phone) or NO_CURRENCY
                 try:
-                    normalized = normalize(spec_for(name), value, today=now.astimezone(_zone(candidate)).date())
+                    normalized = normalize(
+                        spec_for(name), value, today=now.astimezone(_zone(candidate)).date(), default_currency=currency
+                    )
                 except FieldValueError as exc:
                     raise InvalidInput([Problem(("value",), exc.message)]) from None
+                if normalized.endswith(f" {NO_CURRENCY}"):
+                    raise InvalidInput([Problem(("value",), "say which currency the amount is in, e.g. 60000 GBP")])
                 candidate.fields = {**candidate.fields, name: normalized}
                 candidate.updated_at = now
             session.add(
@@ -129,6 +173,10 @@ class AgentCallService:
     async def add_transcript(self, call_id: str, turns: list[Turn]) -> None:
         async with self._db.transaction() as session:
             call, _ = await self._load(session, call_id)
+            if call.current_attempt_id is not None:
+                attempt = await session.get(Attempt, call.current_attempt_id)
+                if attempt is not None and attempt.outcome == "wrong_person":
+                    return  # someone else's words: not kept
             for turn in turns:
                 session.add(
                     TranscriptTurn(call_id=call.id, attempt_id=call.current_attempt_id, role=turn.role, text=turn.text[:5000], at=turn.at)
@@ -169,12 +217,26 @@ class AgentCallService:
         return {"scheduled_at": when.astimezone(ZoneInfo("UTC")).isoformat(), "local": when.isoformat()}
 
     async def end(self, call_id: str, *, outcome: str, reason: str) -> str | None:
-        """Records how the conversation ended (answered or voicemail); returns the room to close."""
-        if outcome not in ("answered", "voicemail"):
-            raise InvalidInput([Problem(("outcome",), "outcome must be answered or voicemail")])
+        """Records how the conversation ended; returns the room to close.
+
+        wrong_person: someone else answered. The number is flagged on the candidate (not dialled again while it is
+        their number), this attempt's transcript is deleted (a stranger's words) and the call is not retried.
+        no_longer_looking / accepted_other_job: the candidate's answer; the call is not retried."""
+        if outcome not in AGENT_OUTCOMES:
+            raise InvalidInput([Problem(("outcome",), f"outcome must be one of {', '.join(AGENT_OUTCOMES)}")])
         now = self._clock.now()
         async with self._db.transaction() as session:
-            call, _ = await self._load(session, call_id, lock=True)
+            call, candidate = await self._load(session, call_id, lock=True)
+            if outcome == "wrong_person":
+                candidate.wrong_number = candidate.phone
+                await session.execute(
+                    delete(TranscriptTurn).where(
+                        TranscriptTurn.call_id == call.id, TranscriptTurn.attempt_id == call.current_attempt_id
+                    )
+                )
+            if outcome != "answered" and outcome != "voicemail":
+                call.max_attempts = call.attempts_made
+                call.callback_at = None
             if call.current_attempt_id is None:
                 raise Conflict("this call has no attempt in progress")
             attempt = await session.get(Attempt, call.current_attempt_id, with_for_update=True)

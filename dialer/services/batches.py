@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from dialer.caller_identity import CallerIdentity, resolve_caller
 from dialer.clock import Clock
 from dialer.errors import Conflict, NotFound, ProblemList
 from dialer.fields import missing_fields
@@ -32,6 +33,7 @@ class BatchInput:
     not_after: datetime | None = None
     max_attempts: int | None = None
     fields: list[str] | None = None
+    caller: CallerIdentity = CallerIdentity()
 
     def fingerprint(self) -> str:
         body = {
@@ -41,6 +43,7 @@ class BatchInput:
             "not_after": _instant(self.not_after),
             "max_attempts": self.max_attempts,
             "fields": self.fields,
+            "caller": self.caller.as_json(),
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
@@ -68,24 +71,34 @@ class BatchView:
 
 class BatchService:
     def __init__(
-        self, *, db: Database, clock: Clock, trunk_id: str, default_max_attempts: int, wake: Callable[[], None]
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        trunk_id: str,
+        default_max_attempts: int,
+        wake: Callable[[], None],
+        caller_defaults: CallerIdentity = CallerIdentity(),
+        region: str = "US",
     ) -> None:
         self._db = db
         self._clock = clock
         self._trunk_id = trunk_id
         self._default_max_attempts = default_max_attempts
         self._wake = wake
+        self._caller_defaults = caller_defaults
+        self._region = region
 
     async def create(self, item: BatchInput, *, idempotency_key: str | None = None) -> tuple[BatchView, bool]:
         """Returns (batch, created). Same key + same body: the first batch again; same key, other body: 409."""
-        self._validate(item)
+        caller = self._validate(item)
         fingerprint = item.fingerprint()
         if idempotency_key:
             replay = await self._replay(idempotency_key, fingerprint)
             if replay is not None:
                 return replay, False
         try:
-            batch_id = await self._insert(item, idempotency_key, fingerprint)
+            batch_id = await self._insert(item, idempotency_key, fingerprint, caller)
         except IntegrityError:
             if idempotency_key:  # a concurrent request with the same key won the race
                 replay = await self._replay(idempotency_key, fingerprint)
@@ -95,8 +108,10 @@ class BatchService:
         self._wake()
         return await self.get(batch_id), True
 
-    def _validate(self, item: BatchInput) -> None:
+    def _validate(self, item: BatchInput) -> CallerIdentity:
+        """Checks the request; returns whom its calls are for (the batch's values over the defaults)."""
         problems = ProblemList()
+        caller = resolve_caller(item.caller, self._caller_defaults, region=self._region, problems=problems)
         if not item.candidate_ids:
             problems.add(("candidate_ids",), "give at least one candidate id")
         if len(item.candidate_ids) > MAX_BATCH:
@@ -119,6 +134,7 @@ class BatchService:
         if item.fields is not None and not item.fields:
             problems.add(("fields",), "fields, when given, must name at least one field (omit it to ask what is missing)")
         problems.raise_if_any()
+        return caller
 
     async def _replay(self, key: str, fingerprint: str) -> BatchView | None:
         async with self._db.transaction() as session:
@@ -129,7 +145,7 @@ class BatchService:
             raise Conflict("this Idempotency-Key was already used with a different request body; use a new key")
         return await self.get(batch.id)
 
-    async def _insert(self, item: BatchInput, key: str | None, fingerprint: str) -> str:
+    async def _insert(self, item: BatchInput, key: str | None, fingerprint: str, caller: CallerIdentity) -> str:
         now = self._clock.now()
         batch_id = new_id("bat")
         async with self._db.transaction() as session:
@@ -154,6 +170,7 @@ class BatchService:
                     fields=item.fields,
                     idempotency_key=key,
                     request_hash=fingerprint,
+                    caller=caller.as_json(),
                     created_at=now,
                     updated_at=now,
                 )
@@ -174,6 +191,7 @@ class BatchService:
                         batch_id=batch_id,
                         not_before=item.not_before,
                         not_after=item.not_after,
+                        caller=caller,
                     )
                 )
             await session.execute(insert(Call), rows)
@@ -250,6 +268,7 @@ def new_call_row(
     not_before: datetime | None = None,
     not_after: datetime | None = None,
     source: str = "batch",
+    caller: CallerIdentity | None = None,
 ) -> dict[str, Any]:
     """A new call row. The fields to ask are fixed now: the batch's list, else what the candidate is missing."""
     return {
@@ -265,6 +284,7 @@ def new_call_row(
         "not_before": not_before,
         "not_after": not_after,
         "source": source,
+        "caller": caller.as_json() if caller is not None else None,
         "created_at": now,
         "updated_at": now,
     }

@@ -9,7 +9,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.clock import Clock
-from dialer.errors import Conflict, InvalidInput, NotFound, Problem
+from dialer.caller_identity import CallerIdentity, resolve_caller
+from dialer.errors import Conflict, InvalidInput, NotFound, Problem, ProblemList
 from dialer.services.batches import CALL_STATES, new_call_row
 from dialer.store.db import Database
 from dialer.store.models import Attempt, Call, Candidate, CollectedField, Decision
@@ -28,16 +29,29 @@ class CallDetail:
 
 class CallService:
     def __init__(
-        self, *, db: Database, clock: Clock, trunk_id: str, default_max_attempts: int, wake: Callable[[], None]
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        trunk_id: str,
+        default_max_attempts: int,
+        wake: Callable[[], None],
+        caller_defaults: CallerIdentity = CallerIdentity(),
+        region: str = "US",
     ) -> None:
         self._db = db
         self._clock = clock
         self._trunk_id = trunk_id
         self._max_attempts = default_max_attempts
         self._wake = wake
+        self._caller_defaults = caller_defaults
+        self._region = region
 
-    async def call_now(self, candidate_id: str) -> Call:
+    async def call_now(self, candidate_id: str, caller: CallerIdentity = CallerIdentity()) -> Call:
         """Due at once, but still subject to every calling rule (window, do-not-call, nothing missing)."""
+        problems = ProblemList()
+        resolved = resolve_caller(caller, self._caller_defaults, region=self._region, problems=problems)
+        problems.raise_if_any()
         now = self._clock.now()
         async with self._db.transaction() as session:
             candidate = await session.get(Candidate, candidate_id)
@@ -57,6 +71,7 @@ class CallService:
                 fields=None,
                 batch_id=None,
                 source="api",
+                caller=resolved,
             )
             await session.execute(insert(Call), [row])
         self._wake()

@@ -56,6 +56,8 @@ class Candidate(Base):
     consent_channel: Mapped[str | None] = mapped_column(String(40))
     # Set when the candidate opts out on a call; a consent given after it counts again.
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The number someone else answered ("wrong person"): not dialled while it is still the candidate's number.
+    wrong_number: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -111,6 +113,7 @@ class Batch(Base):
     fields: Mapped[list[str] | None] = mapped_column(JSONType)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     request_hash: Mapped[str | None] = mapped_column(String(64))
+    caller: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # dialer.caller_identity.CallerIdentity
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -140,6 +143,7 @@ class Call(Base):
     last_outcome: Mapped[str | None] = mapped_column(String(20))
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(20), default="batch")  # batch | api | web
+    caller: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # whom the call is for, fixed at creation
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -60,6 +60,8 @@ async def test_a_batch_call_fills_two_fields_and_reports(stack: Stack, receiver:
     assert attributes["sip.callStatus"] == "active" and attributes["dialer.mode"] == "gap_filling"
 
     model = ScriptedLLM([
+        call("confirm_identity"),
+        say("Thanks Ada. I'm following up on your application; two quick questions. Is now a good time?"),
         call("record_field", name="quota_attainment", value="a hundred and twelve percent", confirmed=False),
         say("That's 112 percent, right?"),
         call("record_field", name="quota_attainment", value="112%", confirmed=True),
@@ -77,6 +79,7 @@ async def test_a_batch_call_fills_two_fields_and_reports(stack: Stack, receiver:
             dispatch.metadata, attributes, llm=model, settings=AgentSettings(dialer_api_url=stack.base_url), call_control=control
         ) as run:
             await run.answer()
+            await run.user_says("Yes, this is Ada")
             await run.user_says("It was a hundred and twelve percent")
             await run.user_says("Yes")
             await run.user_says("I could start March 3rd 2027")
@@ -99,7 +102,9 @@ async def test_a_batch_call_fills_two_fields_and_reports(stack: Stack, receiver:
     data = report["data"]
     assert [(f["name"], f["value"]) for f in data["fields_collected"]] == [("quota_attainment", "112%"), ("start_date", "2027-03-03")]
     callee_said = [turn["text"] for turn in data["transcript"] if turn["role"] == "callee"]
-    assert callee_said[:2] == ["It was a hundred and twelve percent", "Yes"]
+    assert callee_said[:3] == ["Yes, this is Ada", "It was a hundred and twelve percent", "Yes"]
+    greeting = data["transcript"][0]["text"]
+    assert "automated assistant" in greeting and "Dialer Sandbox" in greeting and "transcribed" in greeting
     assert data["transcript"][0]["role"] == "agent" and "Ada" in data["transcript"][0]["text"]
     assert data["missing_fields"] == []
     for _, body, headers in receiver.deliveries:

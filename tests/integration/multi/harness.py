@@ -217,6 +217,9 @@ class Cluster:
             "DIALER_SECRET_KEY": "multi-instance-secret-key-0123",
             "DIALER_AGENT_API_KEY": "multi-instance-agent-key-0123",
             "DIALER_LOG_LEVEL": "WARNING",
+            # A real LiveKit is configured: every call must say whom it is for and where to call back.
+            "DIALER_COMPANY_NAME": "Multi Instance Test",
+            "DIALER_CALLBACK_NUMBER": "+12125550199",
             **settings,
         }
         cluster = cls(database_url=database_url, sandbox=sandbox, dialers=[], log_dir=log_dir, env=env)

@@ -19,6 +19,8 @@ from aiohttp import web
 from dialer.fields import FieldValueError, normalize, spec_for
 
 AGENT_KEY = "agent-key-test"
+CALLER = {"company": "Acme Corp", "role": "Account Executive", "recruiter_name": "Jordan Lee",
+          "callback_number": "+14155550123"}
 CALL_WINDOW = (time(9, 0), time(20, 0))
 
 
@@ -70,6 +72,8 @@ class FakeDialer:
         transfer_to: str | None = "tel:+15550100",
         voicemail_message: str = "Hi, it's the recruiting team. We'll call again soon.",
         today: date = date(2026, 11, 25),
+        caller: dict[str, Any] | None = None,
+        currency: str | None = "USD",
     ) -> FakeCall:
         specs = [spec_for(name_) for name_ in fields]
         context = {
@@ -82,6 +86,11 @@ class FakeDialer:
             ],
             "voicemail_message": voicemail_message,
             "transfer_to": transfer_to,
+            "caller": caller if caller is not None else dict(CALLER),
+            "consent": {"source": "the careers site application form", "channel": "web_form",
+                        "at": "2026-11-20T14:03:00+00:00"},
+            "transcribed": True,
+            "currency": currency,
         }
         self.calls[call_id] = FakeCall(token=token, context=context, today=today)
         return self.calls[call_id]

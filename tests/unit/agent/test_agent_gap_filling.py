@@ -17,6 +17,9 @@ from tests.unit.agent.conftest import fixed_clock
 from tests.unit.agent.fake_dialer import FakeCall, FakeDialer, gap_filling_metadata
 from tests.unit.agent.scripted_llm import Call, ScriptedLLM, Turn, call, say
 
+CONFIRMED = "Thanks, Ada. I'm following up on your application; I have two quick questions. Is now a good time?"
+GREETING = ("Hello, this is an automated assistant calling on behalf of Jordan Lee at Acme Corp. "
+            "This call is transcribed. Am I speaking with Ada Lovelace?")
 SIP = {"dialer.mode": "gap_filling", "sip.callStatus": "active", "sip.phoneNumber": "+15550123"}
 WEB = {"dialer.mode": "gap_filling"}
 
@@ -32,14 +35,18 @@ async def gap_call(
     control: LocalCallControl | None = None,
     transfer_to: str | None = "tel:+15550100",
     greet: bool = True,
+    identified: bool = True,
+    currency: str | None = "USD",
 ) -> AsyncIterator[tuple[TextRun, FakeCall, ScriptedLLM]]:
     """`greet`: the callee answered and heard the greeting (the agent says nothing before that, and no user turn
-    gets a reply before it)."""
+    gets a reply before it). `identified`: then they said they are the candidate, and the model called
+    confirm_identity (nothing is asked or saved before that)."""
     fake_call = dialer.add_call(
         "call-1", token="tok-call-1", fields=fields or ["quota_attainment", "notice_period_weeks"],
-        transfer_to=transfer_to,
+        transfer_to=transfer_to, currency=currency,
     )
-    model = ScriptedLLM(turns)
+    opening = [call("confirm_identity"), say(CONFIRMED)] if greet and identified else []
+    model = ScriptedLLM(opening + turns)
     async with open_text_session(
         gap_filling_metadata(dialer, "call-1"), SIP if attributes is None else attributes,
         llm=model, settings=settings, clock=fixed_clock, call_control=control,
@@ -47,6 +54,8 @@ async def gap_call(
         assert isinstance(run.agent, GapFillingAgent)
         if greet:
             await run.agent.greet()
+            if identified:
+                await run.user_says("Yes, speaking")
         yield run, fake_call, model
 
 
@@ -72,7 +81,7 @@ async def test_answer_is_read_back_and_saved_only_after_confirmation(dialer: Fak
         first = await run.user_says("It was about a hundred and twelve percent")
         first.expect.next_event().is_function_call(name="record_field", arguments={"confirmed": False})
         read_back = first.expect.next_event().is_function_call_output(is_error=False).event().item.output
-        assert 'quota attainment: "112%"' in read_back
+        assert 'quota attainment, "a hundred and twelve percent"' in read_back and '"112%"' in read_back
         first.expect.next_event().is_message(role="assistant")
         first.expect.no_more_events()
         assert fake_call.saved == {}  # nothing saved before the callee confirmed
@@ -196,7 +205,7 @@ async def test_callback_outside_hours_is_refused_then_booked(dialer: FakeDialer,
         assert "outside calling hours" in tool_output(model)
         booked = await run.user_says("OK, 3 PM then")
         booked.expect.next_event().is_function_call(name="schedule_callback", arguments={"local_time": "2026-11-26T15:00"})
-        assert "Callback booked for 2026-11-26T15:00" in booked.expect.next_event().is_function_call_output(
+        assert "Callback booked for tomorrow, Thursday November twenty-sixth, at 3 p.m. your time" in booked.expect.next_event().is_function_call_output(
             is_error=False
         ).event().item.output
     assert fake_call.callbacks == ["2026-11-26T15:00"]
@@ -253,7 +262,7 @@ async def test_end_call_after_the_models_goodbye_says_no_second_one(dialer: Fake
     async with gap_call(dialer, settings, turns, control=control) as (run, fake_call, model):
         await run.user_says("That's everything, right?")
         await asyncio.wait_for(control.hung_up.wait(), 5)
-        assert said(run)[1:] == [goodbye]
+        assert said(run)[2:] == [goodbye]  # after the greeting and the reply to "Yes, speaking"
         assert model.remaining == 1  # the model was not asked for another goodbye
     assert fake_call.ends == [{"outcome": "answered", "reason": "all fields collected"}]
     assert control.hang_ups == 1
@@ -266,7 +275,7 @@ async def test_end_call_without_a_goodbye_says_one(dialer: FakeDialer, settings:
     ):
         await run.user_says("I have to go")
         await asyncio.wait_for(control.hung_up.wait(), 5)
-        assert said(run)[1:] == [prompts.closing_goodbye()]
+        assert said(run)[2:] == [prompts.closing_goodbye()]
     assert fake_call.ends == [{"outcome": "answered", "reason": "callee is busy"}]
 
 
@@ -292,8 +301,7 @@ async def test_every_turn_is_posted_to_the_dialer(dialer: FakeDialer, settings: 
         await run.agent.greet()  # type: ignore[attr-defined]
         await run.user_says("Sure, go ahead")
     assert [(t["role"], t["text"]) for t in fake_call.transcript] == [
-        ("agent", "Hi Ada, this is the recruiting assistant calling about your application. "
-                  "I have 2 quick questions to complete your profile. Is now a good time?"),
+        ("agent", GREETING),
         ("callee", "Sure, go ahead"),
         ("agent", "Great. What was your quota attainment last year?"),
     ]
@@ -331,10 +339,7 @@ async def test_answered_by_a_person_is_greeted(dialer: FakeDialer, settings: Age
                         greet=False) as (run, fake, _):
         await run.answer()
         said = [m.text_content for m in run.session.history.messages() if m.role == "assistant"]
-        assert said == [
-            "Hi Ada, this is the recruiting assistant calling about your application. "
-            "I have 2 quick questions to complete your profile. Is now a good time?"
-        ]
+        assert said == [GREETING]
     assert fake.ends == [{"outcome": "answered", "reason": "session closed"}]
 
 

@@ -22,6 +22,8 @@ from tests.unit.agent.fake_openai import SILENCE_PEAK, FakeOpenAI, ToolCallReply
 @pytest.fixture
 async def fake_openai() -> AsyncIterator[FakeOpenAI]:
     server = FakeOpenAI([
+        ToolCallReply("confirm_identity", {}),
+        "Thanks, Ada. I have one quick question. Is now a good time?",
         ToolCallReply("record_field", {"name": "quota_attainment", "value": "a hundred and twelve percent",
                                        "confirmed": False}),
         "Just to confirm, that's 112 percent?",
@@ -46,29 +48,31 @@ async def test_openai_plugin_streams_a_tool_call_into_the_real_agent(
         llm=model, settings=settings, clock=fixed_clock,
     ) as run:
         await run.agent.greet()  # type: ignore[attr-defined]
+        await run.user_says("Yes, speaking")
         result = await run.user_says("It was a hundred and twelve percent")
         result.expect.next_event().is_function_call(
             name="record_field", arguments={"name": "quota_attainment", "confirmed": False}
         )
         output = result.expect.next_event().is_function_call_output(is_error=False).event().item.output
-        assert 'quota attainment: "112%"' in output
+        assert 'quota attainment, "a hundred and twelve percent"' in output and '"112%"' in output
         reply = result.expect.next_event().is_message(role="assistant").event().item
         assert reply.text_content == "Just to confirm, that's 112 percent?"
         result.expect.no_more_events()
 
-    first, second = fake_openai.requests
-    assert fake_openai.auth_headers == ["Bearer sk-test-key", "Bearer sk-test-key"]
+    _, _, first, second = fake_openai.requests
+    assert fake_openai.auth_headers == ["Bearer sk-test-key"] * 4
     assert first["model"] == "openai/gpt-4o-mini" and first["stream"] is True
     system = first["messages"][0]
     assert system["role"] in ("system", "developer")
     assert "- quota_attainment: quota attainment (a percentage" in str(system["content"])
     tools = {tool["function"]["name"]: tool["function"] for tool in first["tools"]}
     assert set(tools) == {"record_field", "record_unknown", "do_not_call", "schedule_callback",
-                          "transfer_to_human", "end_call", "voicemail_detected"}
+                          "transfer_to_human", "end_call", "voicemail_detected", "confirm_identity",
+                          "wrong_person", "not_looking"}
     assert set(tools["record_field"]["parameters"]["properties"]) == {"name", "value", "confirmed"}
     assert first["messages"][-1] == {"role": "user", "content": "It was a hundred and twelve percent"}
-    tool_message = next(m for m in second["messages"] if m["role"] == "tool")
-    assert 'quota attainment: "112%"' in tool_message["content"]
+    tool_message = [m for m in second["messages"] if m["role"] == "tool"][-1]
+    assert '"112%"' in tool_message["content"]
     assert dialer.calls["call-1"].saved == {}  # read back, not yet confirmed
 
 

@@ -4,17 +4,22 @@ interruption cannot cut, and endings that always reach a goodbye and a hang-up. 
 from __future__ import annotations
 
 import asyncio
+from datetime import date
+
+import pytest
 
 from agent import prompts
 from agent.call_control import LocalCallControl
 from agent.gap_filling import GapFillingAgent
+from agent.schemas import CallField
+from agent.validation import AnswerInvalid, normalize_answer
 from agent.settings import AgentSettings
 from tests.unit.agent.fake_dialer import FakeDialer
 from tests.unit.agent.scripted_llm import Call, Turn, call, say
 from tests.unit.agent.test_agent_gap_filling import gap_call, said, tool_output
 
-GREETING = ("Hi Ada, this is the recruiting assistant calling about your application. "
-            "I have 2 quick questions to complete your profile. Is now a good time?")
+GREETING = ("Hello, this is an automated assistant calling on behalf of Jordan Lee at Acme Corp. "
+            "This call is transcribed. Am I speaking with Ada Lovelace?")
 
 
 async def test_a_hello_before_the_greeting_gets_no_reply_of_its_own(dialer: FakeDialer, settings: AgentSettings) -> None:
@@ -135,3 +140,24 @@ async def test_voicemail_detected_twice_leaves_one_message(dialer: FakeDialer, s
         await asyncio.wait_for(control.hung_up.wait(), 5)
         assert said(run) == ["Hi, it's the recruiting team. We'll call again soon."]
     assert fake_call.ends == [{"outcome": "voicemail", "reason": "answering machine"}]
+
+
+async def test_an_amount_without_a_currency_is_never_silently_dollars(dialer: FakeDialer, settings: AgentSettings) -> None:
+    """With no local currency known, "sixty thousand" is not read back as US dollars: the callee is asked."""
+    turns = [call("record_field", name="expected_salary", value="sixty thousand", confirmed=False),
+             say("Which currency is that in?"),
+             call("record_field", name="expected_salary", value="sixty thousand pounds", confirmed=False),
+             say("Sixty thousand pounds, right?")]
+    async with gap_call(dialer, settings, turns, fields=["expected_salary"], currency=None) as (run, _, model):
+        await run.user_says("About sixty thousand")
+        assert "Which currency" in tool_output(model)
+        await run.user_says("Pounds")
+        assert 'expected salary, "sixty thousand pounds"' in tool_output(model)
+
+
+def test_the_candidates_local_currency_fills_in_an_amount_said_without_one() -> None:
+    field = CallField(name="expected_salary", label="expected salary", type="money")
+    assert normalize_answer(field, "sixty thousand", today=date(2026, 11, 25), currency="GBP") == "60000 GBP"
+    assert normalize_answer(field, "sixty thousand euros", today=date(2026, 11, 25), currency=None) == "60000 EUR"
+    with pytest.raises(AnswerInvalid, match="Which currency"):
+        normalize_answer(field, "sixty thousand", today=date(2026, 11, 25), currency=None)

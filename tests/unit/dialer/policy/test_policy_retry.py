@@ -22,6 +22,9 @@ def test_outcome_strings_match_the_api_contract() -> None:
         "voicemail",
         "invalid_number",
         "error",
+        "wrong_person",
+        "no_longer_looking",
+        "accepted_other_job",
     ]
     assert Outcome("no_answer") is Outcome.NO_ANSWER
 
@@ -67,7 +70,8 @@ def test_default_table(outcome: Outcome, attempt: int, expected: timedelta | Non
 def test_every_outcome_is_covered_and_delays_never_shrink() -> None:
     for outcome in Outcome:
         delays = [retry_delay(outcome, n) for n in range(1, 30)]
-        if outcome in (Outcome.ANSWERED, Outcome.INVALID_NUMBER):
+        if outcome in (Outcome.ANSWERED, Outcome.INVALID_NUMBER, Outcome.WRONG_PERSON, Outcome.NO_LONGER_LOOKING,
+                       Outcome.ACCEPTED_OTHER_JOB):
             assert delays == [None] * len(delays)
             continue
         assert all(d is not None and d > timedelta(0) for d in delays)
