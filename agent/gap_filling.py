@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterable, Callable, Coroutine
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from livekit.agents import Agent, FlushSentinel, ModelSettings, RunContext, StopResponse, ToolError, function_tool, llm
 from livekit.agents.voice import SpeechHandle
@@ -31,7 +28,20 @@ from dialer import spoken
 from . import prompts
 from .answering import AnswerAction
 from .background import BackgroundTasks
+from .call_turns import (
+    GOODBYE,
+    ReadBack,
+    hold_the_floor,
+    last_user_message,
+    last_user_text,
+    local_words,
+    no_reply,
+    parse_local,
+    said_since_last_user_turn,
+    zone_or_utc,
+)
 from .call_control import CallControl, TransferFailed
+from .pacing import SilenceWatch
 from .confirmation import confirms, confirms_identity
 from .dialer_client import DialerAPIError, DialerClient, DialerRejected
 from .schemas import CallContext, CallField, Outcome
@@ -40,18 +50,7 @@ from .validation import AnswerInvalid, normalize_answer
 logger = logging.getLogger("dialer.agent")
 
 UNAVAILABLE = "The system could not save that just now. Apologise briefly and carry on with the next question."
-_GOODBYE = re.compile(r"\b(good ?bye|bye|take care|have a (good|great|nice|lovely))\b", re.IGNORECASE)
-
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ReadBack:
-    """A value read back to the callee, and the callee turn it answered (the confirmation must come later)."""
-
-    value: str
-    source_text: str | None
-    after_turn: str | None  # id of the callee's last message when the value was read back
 
 
 def utc_now() -> datetime:
@@ -75,7 +74,7 @@ class GapFillingAgent(Agent):
             prompts.voicemail_message(context) if context.caller else voicemail_message
         )
         self._clock = clock
-        self._zone = _zone(context.candidate.timezone)
+        self._zone = zone_or_utc(context.candidate.timezone)
         self._read_back: dict[str, ReadBack] = {}
         self._handled: set[str] = set()  # answered, unknown or declined during this call
         self._ended: Outcome | None = None
@@ -83,6 +82,7 @@ class GapFillingAgent(Agent):
         self._voicemail: SpeechHandle | None = None
         self._closing = False  # a last line and a hang-up are under way
         self._identity_confirmed = False  # the callee said they are the candidate (after the greeting asked)
+        self.silence: SilenceWatch | None = None  # set by the runner; its give-up is end_for_silence
         self._background = BackgroundTasks()
         self.finished_reason: str | None = None
         super().__init__(instructions=prompts.gap_filling_instructions(context, now_local=self._now_local()))
@@ -117,7 +117,7 @@ class GapFillingAgent(Agent):
         """No reply before the greeting: a "Hello?" heard while the answering-machine detector decides must
         not produce a reply that the detector then releases on top of the greeting; nor one after the end."""
         if not self._greeted or self._closing:
-            return _no_reply()
+            return no_reply()
         return Agent.default.llm_node(self, chat_ctx, tools, model_settings)
 
     async def answered(self, action: AnswerAction, *, detail: str = "") -> None:
@@ -134,8 +134,22 @@ class GapFillingAgent(Agent):
         await self._end("voicemail", reason)
         await self._hang_up()
 
+    def listening(self) -> bool:
+        """Whether a silence means the callee has gone quiet on us (greeted, and the call is not ending)."""
+        return self._greeted and not self._closing
+
+    async def end_for_silence(self) -> None:
+        """No answer to "Are you still there?": end politely, said and hung up without the model."""
+        if self._closing:
+            return
+        self._closing = True
+        await self._end("answered", "no response from the callee")
+        await self._last_line_then_hang_up(prompts.silence_goodbye())
+
     async def finalize(self, reason: str) -> None:
         """Session closed: if the callee hung up mid-conversation, the dialer still hears about it."""
+        if self.silence is not None:
+            await self.silence.wait()
         await self._background.wait()
         if self._ended is None and self._greeted:
             await self._end("answered", reason)
@@ -158,7 +172,7 @@ true only after the callee confirmed that read-back; then it is saved.
         self._require_identity()
         field = self._field_or_error(name)
         normalized = self._normalize(field, value)
-        last = _last_user_message(context)
+        last = last_user_message(context)
         if not confirmed:
             self._read_back[field.name] = ReadBack(
                 normalized, last.text_content if last else None, last.id if last else None
@@ -185,7 +199,7 @@ true only after the callee confirmed that read-back; then it is saved.
                 "Not saved: the callee did not clearly confirm the read-back. If they corrected it, call "
                 "record_field with the corrected answer and confirmed=false; otherwise ask again for a yes or no."
             )
-        _hold_the_floor(context)
+        hold_the_floor(context)
         try:
             saved = await self._durable(
                 self._client.record_field(
@@ -215,7 +229,7 @@ true only after the callee confirmed that read-back; then it is saved.
         """
         self._require_identity()
         field = self._field_or_error(name)
-        _hold_the_floor(context)
+        hold_the_floor(context)
         try:
             saved = await self._durable(
                 self._client.record_field(
@@ -223,7 +237,7 @@ true only after the callee confirmed that read-back; then it is saved.
                     name=field.name,
                     value=None,
                     status=status,
-                    source_text=_last_user_text(context),
+                    source_text=last_user_text(context),
                 ),
                 name="save-unknown",
             )
@@ -243,7 +257,7 @@ true only after the callee confirmed that read-back; then it is saved.
         Args:
             reason: A few words on why, in your own words.
         """
-        _hold_the_floor(context)
+        hold_the_floor(context)
         try:
             await self._durable(self._client.do_not_call(self._context.call_id, reason=reason), name="do-not-call")
         except DialerAPIError:
@@ -257,8 +271,8 @@ true only after the callee confirmed that read-back; then it is saved.
         Args:
             local_time: Date and time in the callee's own time zone, formatted YYYY-MM-DDTHH:MM.
         """
-        at_local = _parse_local(local_time)
-        _hold_the_floor(context)
+        at_local = parse_local(local_time)
+        hold_the_floor(context)
         try:
             booked = await self._durable(
                 self._client.schedule_callback(self._context.call_id, at_local=at_local), name="callback"
@@ -267,7 +281,7 @@ true only after the callee confirmed that read-back; then it is saved.
             raise ToolError(f"That time cannot be booked: {exc.detail}. Ask for another time.") from None
         except DialerAPIError:
             raise ToolError("The callback could not be booked just now; say a person will follow up.") from None
-        when = _local_words(booked.local, now=self._now_local())
+        when = local_words(booked.local, now=self._now_local())
         return f"Callback booked for {when}. Tell them exactly that, say goodbye, then call end_call."
 
     @function_tool
@@ -275,7 +289,7 @@ true only after the callee confirmed that read-back; then it is saved.
         """Transfer the callee to a person. Tell them you are transferring them before calling this."""
         if not self._context.transfer_to or not self._control.can_transfer:
             raise ToolError("No one is available for a transfer on this call. Offer a callback instead.")
-        _hold_the_floor(context)
+        hold_the_floor(context)
         await context.wait_for_playout()  # let "transferring you now" finish before the line changes
         try:
             await self._durable(self._control.transfer(self._context.transfer_to), name="transfer")
@@ -294,13 +308,13 @@ true only after the callee confirmed that read-back; then it is saved.
         Args:
             reason: A few words on why the call ends, e.g. "all fields collected".
         """
-        _hold_the_floor(context)
+        hold_the_floor(context)
         await self._finish(context, "answered", reason, prompts.closing_goodbye())
 
     @function_tool
     async def confirm_identity(self, context: RunContext[None]) -> str:
         """The callee confirmed they are the candidate you asked for. Call it before anything else."""
-        last = _last_user_message(context)
+        last = last_user_message(context)
         if not confirms_identity(last.text_content if last else None):
             raise ToolError(
                 f"They have not said they are {self._context.candidate.name}. Ask again whether you are speaking "
@@ -317,7 +331,7 @@ true only after the callee confirmed that read-back; then it is saved.
         Args:
             reason: A few words, e.g. "wrong number" or "a family member answered".
         """
-        _hold_the_floor(context)
+        hold_the_floor(context)
         self._identity_confirmed = False
         await self._finish(context, "wrong_person", reason, prompts.wrong_person_goodbye(self._context))
 
@@ -330,7 +344,7 @@ true only after the callee confirmed that read-back; then it is saved.
         Args:
             reason: "no_longer_looking" or "accepted_other_job".
         """
-        _hold_the_floor(context)
+        hold_the_floor(context)
         await self._finish(context, reason, reason.replace("_", " "), prompts.not_looking_goodbye(reason))
 
     @function_tool
@@ -399,8 +413,8 @@ true only after the callee confirmed that read-back; then it is saved.
             await context.wait_for_playout()  # what the model said before this tool has been heard (or cut)
         except RuntimeError:
             pass
-        said = _said_since_last_user_turn(context)
-        line = None if _GOODBYE.search(said) else goodbye
+        said = said_since_last_user_turn(context)
+        line = None if GOODBYE.search(said) else goodbye
         self._background.spawn(self._last_line_then_hang_up(line), name="goodbye-hang-up")
         raise StopResponse()
 
@@ -420,65 +434,3 @@ true only after the callee confirmed that read-back; then it is saved.
 
     async def _close_session(self) -> None:
         self.session.shutdown()
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def _local_words(local_iso: str, *, now: datetime) -> str:
-    """The booked time as the callee says it ("tomorrow, Thursday November twenty-sixth, at 3 p.m. your time")."""
-    try:
-        at = datetime.fromisoformat(local_iso).replace(tzinfo=None)
-    except ValueError:
-        return f"{local_iso} their time"
-    return spoken.local_time_words(at, now=now.replace(tzinfo=None))
-
-
-def _parse_local(raw: str) -> str:
-    """'2026-11-26T15:00' (seconds and a trailing zone are dropped: the dialer wants wall time)."""
-    try:
-        parsed = datetime.fromisoformat(raw.strip().replace(" ", "T", 1))
-    except ValueError:
-        raise ToolError("Give the time as YYYY-MM-DDTHH:MM in the callee's time zone.") from None
-    return parsed.replace(tzinfo=None, second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M")
-
-
-async def _no_reply() -> None:
-    return None
-
-
-def _last_user_message(context: RunContext[None]) -> llm.ChatMessage | None:
-    for item in reversed(context.session.history.items):
-        if isinstance(item, llm.ChatMessage) and item.role == "user":
-            return item
-    return None
-
-
-def _last_user_text(context: RunContext[None]) -> str | None:
-    """What the callee last said: stored with the answer as its source (sent to the dialer, never logged)."""
-    message = _last_user_message(context)
-    return message.text_content if message else None
-
-
-def _said_since_last_user_turn(context: RunContext[None]) -> str:
-    """What the agent said after the callee last spoke (to tell whether a goodbye was already said)."""
-    said: list[str] = []
-    for item in reversed(context.session.history.items):
-        if isinstance(item, llm.ChatMessage):
-            if item.role == "user":
-                break
-            if item.role == "assistant":
-                said.append(item.text_content or "")
-    return " ".join(reversed(said))
-
-
-def _hold_the_floor(context: RunContext[None]) -> None:
-    """A write, once started, is not interrupted by the callee's next words (they are heard afterwards)."""
-    try:
-        context.disallow_interruptions()
-    except RuntimeError:
-        pass  # already interrupted: the write still runs to completion in its own task

@@ -74,7 +74,7 @@ def gap_filling_instructions(context: CallContext, *, now_local: datetime) -> st
     transfer = (
         "If they ask for a person, tell them you are transferring them, then call transfer_to_human."
         if context.transfer_to
-        else f"No human is available for transfers on this call; if they ask for a person, offer a callback or \
+        else "No human is available for transfers on this call; if they ask for a person, offer a callback or \
 give the callback number."
     )
     return f"""You are an automated recruiting assistant (an AI voice, not a person) on a phone call, calling on \
@@ -175,6 +175,11 @@ def voicemail_message(context: CallContext) -> str:
 def closing_goodbye() -> str:
     """Said by end_call when the model has not said goodbye itself."""
     return "Thank you for your time. Goodbye!"
+
+
+def silence_goodbye() -> str:
+    """Said when "Are you still there?" got no answer, before hanging up."""
+    return "I can't hear anyone, so I'll let you go. We'll try again another time. Goodbye."
 
 
 def opt_out_goodbye() -> str:

@@ -19,6 +19,7 @@ from livekit.agents.types import NOT_GIVEN
 from livekit.agents.voice.turn import TurnHandlingOptions
 
 from .answering import answer_action
+from .pacing import AWAY_AFTER_S, PHONE_TURN_HANDLING, SilenceWatch
 from .briefing import BriefingAgent
 from .call_control import CallControl, LocalCallControl
 from .dialer_client import DialerClient
@@ -122,22 +123,31 @@ async def prepare_job(
         raise
 
 
+def watch_silence(session: AgentSession[None], prepared: PreparedJob) -> SilenceWatch | None:
+    """Gap-filling calls ask "Are you still there?" on silence, and end politely when no one answers."""
+    agent = prepared.agent
+    if not isinstance(agent, GapFillingAgent):
+        return None
+    watch = SilenceWatch(session, give_up=agent.end_for_silence, active=agent.listening)
+    agent.silence = watch
+    return watch
+
+
 def create_session(models: Models) -> AgentSession[None]:
     """One AgentSession configuration for production and text runs.
 
-    Turn detection and interruptions use the VAD (no cloud-only turn model); without a VAD (text runs)
-    turns are whole text messages, so no turn detector is configured at all.
+    Turn detection and interruptions use the VAD (no cloud-only turn model) with the phone pacing of
+    agent/pacing.py; without a VAD (text runs) turns are whole text messages, so no turn detector is configured
+    and no silence timer runs (a silence watch is driven by the session's user_state_changed events).
     """
-    turn_handling: TurnHandlingOptions = (
-        {"turn_detection": "vad", "interruption": {"mode": "vad"}} if models.vad else {"turn_detection": None}
-    )
+    turn_handling: TurnHandlingOptions = PHONE_TURN_HANDLING if models.vad else {"turn_detection": None}
     return AgentSession(
         llm=models.llm,
         stt=models.stt or NOT_GIVEN,
         tts=models.tts or NOT_GIVEN,
         vad=models.vad,
         turn_handling=turn_handling,
-        user_away_timeout=None,
+        user_away_timeout=AWAY_AFTER_S if models.vad else None,
     )
 
 
@@ -201,6 +211,7 @@ async def open_text_session(
     session = create_session(Models(llm=llm))
     if prepared.transcript is not None:
         prepared.transcript.attach(session)
+    watch_silence(session, prepared)
     try:
         start_result = await session.start(prepared.agent, capture_run=True)
         yield TextRun(
@@ -226,4 +237,5 @@ __all__ = [
     "dialer_credentials",
     "open_text_session",
     "prepare_job",
+    "watch_silence",
 ]

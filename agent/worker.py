@@ -37,7 +37,7 @@ from .dialer_client import DialerAPIError
 from .gap_filling import GapFillingAgent
 from .identify import CallerIdentificationAgent
 from .modes import ATTR_SANDBOX_ANSWERED_BY, ATTR_SIP_CALL_STATUS, ModeError, ResolvedJob, resolve_mode
-from .runner import JobSetupError, Models, PreparedJob, create_session, prepare_job
+from .runner import JobSetupError, Models, PreparedJob, create_session, prepare_job, watch_silence
 from .settings import AgentSettings, AgentSettingsError
 
 logger = logging.getLogger("dialer.agent")
@@ -174,6 +174,7 @@ def end_job_when_leg_leaves(ctx: JobContext, identity: str) -> None:
 def _wire(ctx: JobContext, session: AgentSession[None], prepared: PreparedJob) -> None:
     if prepared.transcript is not None:
         prepared.transcript.attach(session)
+    watch_silence(session, prepared)
     ctx.add_shutdown_callback(lambda reason: prepared.finalize(reason or "job shutdown"))
 
     @session.on("close")
