@@ -47,9 +47,9 @@ from tests.integration.multi.harness import (  # noqa: E402
     BUSY,
     Cluster,
     create_database,
+    daytime_busy_number,
     drop_database,
     max_in_any_window,
-    midday_zone,
 )
 
 TRUNK = "ST_sandbox"
@@ -110,10 +110,10 @@ async def latency(instances: int, calls: int, cap: float, rate: float) -> None:
         cluster = await Cluster.start(url, Path(logs), instances=instances, settings=settings(cap))
         try:
             # Announced: one POST /api/calls every 1/rate s, round robin over the instances.
-            zone = midday_zone()
+            number = daytime_busy_number()
             ids: list[str] = []
             async with httpx.AsyncClient(headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30) as http:
-                bulk = [{"external_id": f"l-{i}", "name": "L", "phone": BUSY, "timezone": zone,
+                bulk = [{"external_id": f"l-{i}", "name": "L", "phone": number,
                          "required_fields": ["start_date"]} for i in range(2 * calls)]
                 created = await http.post(f"{cluster.dialers[0].url}/api/candidates/bulk", json={"candidates": bulk})
                 ids = [item["id"] for item in created.json()["items"]]

@@ -4,7 +4,8 @@ Like Twilio's test credentials, the number you dial chooses what happens, so eve
 dialer (busy, no answer, voicemail, carrier failure, ...) can be driven end to end without a phone.
 Reserved numbers are ``+1 NPA 555 01XX`` for any area code NPA, e.g. ``+1 212 555 0110``
 (``phonenumbers`` accepts them as valid with a real area code such as 212, 415 or 907, though not
-with 555 as the area code; 555-01XX is set aside for fiction, so they never ring anyone real).
+with 555 as the area code; 555-01XX is set aside for fiction, so they never ring anyone real), and
+``+44 20 7946 01XX`` (London's drama range, kept for fiction too) with the same last digits.
 
 =================  =========================  =================================================
 Number (+1 NPA)    Outcome                    What the sandbox does
@@ -39,7 +40,9 @@ from dataclasses import dataclass
 ANSWERED_BY_HUMAN = "human"
 ANSWERED_BY_MACHINE = "machine"
 
-_RESERVED = re.compile(r"^1\d{3}5550(1\d\d)$")
+# +1 NPA 555 01XX, and London's drama range +44 20 7946 01XX (Ofcom keeps 020 7946 0xxx for fiction): the same
+# outcomes in a zone far from the Americas', so a run at any hour has a reserved number inside its calling window.
+_RESERVED = re.compile(r"^(?:1\d{3}555|44207946)0(1\d\d)$")
 _DEFAULT_TALK_TIME_S = 30.0
 _VOICEMAIL_TALK_TIME_S = 60.0
 

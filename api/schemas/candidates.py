@@ -8,6 +8,7 @@ from pydantic import Field
 from api.schemas.base import Request, Response
 from api.schemas.rules import FieldNames, FieldValues
 from dialer.fields import missing_fields
+from dialer.policy import record_zone_conflict
 from dialer.services.candidates import MAX_BULK, CandidateInput, ConsentInput
 from dialer.store.models import Candidate
 
@@ -70,6 +71,7 @@ class CandidateOut(Response):
     missing_fields: list[str]
     state: str | None
     consent: ConsentOut
+    warnings: list[str] = Field(default_factory=list, description="accepted, but worth a look (e.g. a zone that contradicts the number)")
     created_at: datetime
     updated_at: datetime
 
@@ -84,6 +86,7 @@ class CandidateOut(Response):
             fields=candidate.fields,
             required_fields=candidate.required_fields,
             missing_fields=missing_fields(candidate.required_fields, candidate.fields),
+            warnings=[w for w in (record_zone_conflict(candidate.phone, candidate.timezone),) if w],
             state=candidate.state,
             consent=ConsentOut(
                 source=candidate.consent_source,

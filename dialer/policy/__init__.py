@@ -6,7 +6,7 @@ from dialer.policy.holidays import DEFAULT_HOLIDAYS, HolidayCalendar
 from dialer.policy.outcome import Outcome
 from dialer.policy.retry import DEFAULT_RETRY_POLICY, Backoff, RetryPolicy, retry_delay
 from dialer.policy.window import HARD_END, HARD_START, CallingWindow, next_allowed_at
-from dialer.policy.zones import NoTimeZoneError, callee_zones, zone_from_name
+from dialer.policy.zones import NoTimeZoneError, callee_zones, local_zone, record_zone_conflict, zone_from_name
 
 __all__ = [
     "DEFAULT_HOLIDAYS",
@@ -24,6 +24,8 @@ __all__ = [
     "Outcome",
     "RetryPolicy",
     "callee_zones",
+    "local_zone",
+    "record_zone_conflict",
     "decide",
     "next_allowed_at",
     "retry_delay",

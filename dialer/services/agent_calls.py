@@ -18,7 +18,7 @@ from dialer.engine import events
 from dialer.engine.results import add_decision
 from dialer.errors import Conflict, NotFound, Problem, InvalidInput
 from dialer.fields import AnswerStatus, FieldValueError, missing_fields, normalize, spec_for
-from dialer.policy import DEFAULT_HOLIDAYS, CallingWindow, HolidayCalendar, NoTimeZoneError, callee_zones
+from dialer.policy import DEFAULT_HOLIDAYS, CallingWindow, HolidayCalendar, NoTimeZoneError, callee_zones, local_zone
 from dialer.policy.local_rules import callee_rules, is_lawful_at, lawful_window
 from dialer.services.dnc import add_number
 from dialer.store.db import Database
@@ -72,9 +72,17 @@ class Turn:
 
 def _zone(candidate: Candidate) -> ZoneInfo:
     try:
-        return callee_zones(candidate.phone, candidate.timezone)[0]
+        return local_zone(candidate.phone, candidate.timezone)
     except NoTimeZoneError:
         return ZoneInfo("UTC")
+
+
+def _zones(candidate: Candidate, fallback: ZoneInfo) -> list[ZoneInfo]:
+    """Where a callback must fall inside the window: the number's zones and the record's, as for every dial."""
+    try:
+        return list(callee_zones(candidate.phone, candidate.timezone))
+    except NoTimeZoneError:
+        return [fallback]
 
 
 def _field_spec_json(name: str) -> dict[str, Any]:
@@ -203,7 +211,7 @@ class AgentCallService:
             zone = _zone(candidate)
             when = at_local.replace(tzinfo=zone) if at_local.tzinfo is None else at_local
             rules = callee_rules(candidate.phone, candidate.state)
-            if not is_lawful_at(when, [zone], self._config.window, rules, self._config.holidays):
+            if not is_lawful_at(when, _zones(candidate, zone), self._config.window, rules, self._config.holidays):
                 lawful = lawful_window(self._config.window, rules) or self._config.window
                 quiet = " and not on Sundays or holidays" if rules.no_sundays or rules.no_holidays else ""
                 raise InvalidInput(

@@ -148,3 +148,14 @@ async def test_interviewer_inputs_that_must_be_refused(
     client: httpx.AsyncClient, auth: dict[str, str], body: dict[str, Any], words: str
 ) -> None:
     _assert_422(await client.post("/api/interviewers", json=body, headers=auth), words)
+
+
+async def test_a_record_zone_against_the_numbers_country_is_accepted_but_flagged(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await client.post("/api/candidates", json={**ADA, "timezone": "Asia/Tokyo"}, headers=auth)
+    assert response.status_code == 201, response.text
+    (warning,) = response.json()["warnings"]
+    assert "Asia/Tokyo" in warning and "(US)" in warning
+    fine = await client.post("/api/candidates", json={**ADA, "external_id": "ats-2", "timezone": "America/Chicago"}, headers=auth)
+    assert fine.json()["warnings"] == []

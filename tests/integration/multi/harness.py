@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -31,6 +32,15 @@ LK_KEY, LK_SECRET = "multi-instance-key", "multi-instance-secret-0123456789abcde
 # LIVEKIT_URL is set, so the dialer requires consent to be called, as it would with real phones.
 CONSENT = {"source": "multi-instance test", "at": "2026-01-01T00:00:00Z", "channel": "test"}
 BUSY = "+12125550110"  # SIP 486 at once: the attempt ends the moment it is dialled
+# The sandbox's busy number (+1 NPA 555 0110, +44 20 7946 0110) in four zones far apart; the window must be open where the number is,
+# so each run picks the one where it is nearest mid-afternoon (a record zone can only narrow the hours, not move them).
+BUSY_BY_ZONE = (
+    ("America/New_York", "+12125550110"),
+    ("Pacific/Honolulu", "+18085550110"),
+    ("Pacific/Guam", "+16715550110"),
+    ("Europe/London", "+442079460110"),
+)
+CALL_REGIONS = "US,GU,GB"
 
 
 def _plain(url: str) -> str:
@@ -56,6 +66,17 @@ async def drop_database(url: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+def daytime_busy_number(now: datetime | None = None) -> str:
+    """The busy number whose zone is nearest 14:00 now, so an 08:00-21:00 window stays open for the whole run."""
+    at = now or datetime.now(timezone.utc)
+
+    def distance(item: tuple[str, str]) -> int:
+        local = at.astimezone(ZoneInfo(item[0]))
+        return min(abs(local.hour * 60 + local.minute - 14 * 60), 24 * 60 - abs(local.hour * 60 + local.minute - 14 * 60))
+
+    return min(BUSY_BY_ZONE, key=distance)[1]
 
 
 def midday_zone(now: datetime | None = None) -> str:
@@ -220,6 +241,7 @@ class Cluster:
             # A real LiveKit is configured: every call must say whom it is for and where to call back.
             "DIALER_COMPANY_NAME": "Multi Instance Test",
             "DIALER_CALLBACK_NUMBER": "+12125550199",
+            "DIALER_CALL_REGIONS": CALL_REGIONS,
             **settings,
         }
         cluster = cls(database_url=database_url, sandbox=sandbox, dialers=[], log_dir=log_dir, env=env)
@@ -237,11 +259,11 @@ class Cluster:
             base_url=self.dialers[index].url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=60
         )
 
-    async def create_batch(self, count: int, *, phone: str = BUSY, via: tuple[int, int] = (0, 0)) -> str:
+    async def create_batch(self, count: int, *, phone: str | None = None, via: tuple[int, int] = (0, 0)) -> str:
         """`count` candidates (bulk, through instance via[0]) in one batch (created through instance via[1])."""
-        zone = midday_zone()
+        number = phone or daytime_busy_number()
         candidates = [
-            {"external_id": f"m-{i}", "name": f"Candidate {i}", "phone": phone, "timezone": zone,
+            {"external_id": f"m-{i}", "name": f"Candidate {i}", "phone": number,
              "required_fields": ["start_date"], "consent": CONSENT}
             for i in range(count)
         ]

@@ -60,3 +60,11 @@ def test_any_area_code_and_loose_formatting_match() -> None:
 def test_reserved_numbers_are_valid_for_phonenumbers(suffix: str) -> None:
     for area in ("212", "415", "907"):
         assert phonenumbers.is_valid_number(phonenumbers.parse(f"+1{area}555{suffix}"))
+
+
+def test_londons_drama_range_has_the_same_outcomes() -> None:
+    """+44 20 7946 01XX: a reserved range in a zone far from the Americas', for runs at any hour."""
+    assert outcome_for("+44 20 7946 0110").label == "busy"
+    assert outcome_for("+442079460115").label == "voicemail"
+    assert outcome_for("+442079460200").label == "answered"  # outside 01XX
+    assert outcome_for("+442079460100").talk_time_s == 10.0

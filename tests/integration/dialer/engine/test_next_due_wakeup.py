@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from config.settings import Settings
 from dialer.clock import SystemClock
-from tests.integration.multi.harness import midday_zone
+from tests.integration.multi.harness import CALL_REGIONS, daytime_busy_number
 from tests.stack import running_stack
 
 
@@ -18,12 +18,13 @@ async def test_not_before_between_ticks_gets_its_own_wake_up(settings: Settings)
             "call_window_start": "08:00",
             "call_window_end": "21:00",
             "call_weekdays": [0, 1, 2, 3, 4, 5, 6],
+            "call_regions": CALL_REGIONS.split(","),  # a reserved number where it is day now (window open there)
         }
     )
     clock = SystemClock()
     async with running_stack(tuned, clock) as stack:  # type: ignore[arg-type]
         await stack.runtime.start()
-        body = {"external_id": "a", "name": "Ada", "phone": "+13125550110", "timezone": midday_zone(), "required_fields": ["start_date"]}
+        body = {"external_id": "a", "name": "Ada", "phone": daytime_busy_number(), "required_fields": ["start_date"]}
         candidate = (await stack.http.post("/api/candidates", json=body)).json()
         not_before = datetime.now(timezone.utc) + timedelta(milliseconds=400)
         created = await stack.http.post("/api/batches", json={"candidate_ids": [candidate["id"]], "not_before": not_before.isoformat()})

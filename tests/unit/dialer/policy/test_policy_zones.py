@@ -1,4 +1,4 @@
-"""Callee time zones: the record's zone wins, else phonenumbers; unknown means not callable."""
+"""Callee time zones: the number's and the record's together; unknown means not callable."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from dialer.policy import NoTimeZoneError, callee_zones, zone_from_name
         ("+17015550100", None, ("America/Denver", "America/North_Dakota/Center")),
         ("+61212345678", None, ("Australia/Sydney",)),
         ("+819012345678", None, ("Asia/Tokyo",)),
-        # The record's zone beats the number's.
-        ("+12125551234", "Europe/London", ("Europe/London",)),
-        ("+12125551234", "  Europe/Paris ", ("Europe/Paris",)),
+        # The record's zone and the number's both bound the window (issue #13: a wrong record zone rang Tokyo at 06:31).
+        ("+12125551234", "Europe/London", ("America/New_York", "Europe/London")),
+        ("+12125551234", "  Europe/Paris ", ("America/New_York", "Europe/Paris")),
+        ("+81312345678", "America/New_York", ("America/New_York", "Asia/Tokyo")),
+        ("+12125551234", "America/New_York", ("America/New_York",)),
         # Blank explicit zone: fall back to the number.
         ("+12125551234", "", ("America/New_York",)),
         ("+12125551234", "   ", ("America/New_York",)),
@@ -82,3 +84,33 @@ def test_zone_from_name_accepts_iana(name: str) -> None:
 def test_zone_from_name_rejects(name: str) -> None:
     with pytest.raises(NoTimeZoneError):
         zone_from_name(name)
+
+
+def test_a_wrong_record_zone_cannot_ring_tokyo_at_dawn() -> None:
+    """+81 3 with America/New_York was dialled at 06:31 Tokyo time (issue #13)."""
+    from datetime import datetime, timezone
+
+    from dialer.policy import CallingWindow
+
+    at = datetime(2026, 12, 2, 21, 31, tzinfo=timezone.utc)  # 16:31 in New York, 06:31 next day in Tokyo
+    zones = callee_zones("+81312345678", "America/New_York")
+    assert not CallingWindow().is_open(at, zones)
+
+
+@pytest.mark.parametrize(
+    ("e164", "zone", "flagged"),
+    [
+        ("+81312345678", "America/New_York", True),
+        ("+12125551234", "America/Los_Angeles", False),  # another zone of the same country
+        ("+12125551234", "US/Eastern", False),  # a link to one of the country's zones
+        ("+12125551234", "Europe/London", True),
+        ("+12125551234", None, False),
+    ],
+)
+def test_a_record_zone_that_contradicts_the_numbers_country_is_flagged(e164: str, zone: str | None, flagged: bool) -> None:
+    from dialer.policy import record_zone_conflict
+
+    warning = record_zone_conflict(e164, zone)
+    assert (warning is not None) is flagged
+    if warning:
+        assert e164 not in warning and "country" in warning
