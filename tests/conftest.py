@@ -33,6 +33,7 @@ from tests.support import API_KEY, T0
 
 TESTS_DIR = Path(__file__).resolve().parent
 KINDS = ("unit", "integration", "stage", "browser")
+pytest_plugins = ("tests.stage.fixtures",)  # the stage's session fixtures (one stage per test session)
 
 PG_ADMIN_URL = os.environ.get("DIALER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

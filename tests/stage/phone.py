@@ -1,0 +1,239 @@
+"""The SIP phone simulator: the carrier and the callee in one, on a sipp UAS bound to loopback.
+
+LiveKit's outbound trunk points at ``SipPhone.address``. What each dialled number does is its ``CallScript``
+(``RESERVED_SCRIPTS`` mirrors the sandbox's reserved numbers; a test may start a phone with scripts of its own).
+What the phone heard is recorded by sniffing the RTP that arrives at its media port on ``lo`` (a raw packet socket:
+sipp itself can only echo or replay media), one WAV per call, and every SIP event sipp logs is read back as a
+``PhoneEvent`` with sipp's own wall-clock timestamp.
+"""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.stage.processes import StageProcess, free_port_pair, free_udp_port
+from tests.stage.rtp_media import RtpRecorder, Silence, write_pcap
+from tests.stage.sipp_scenario import CallScript, write_scenario
+
+ETH_P_IP = 0x0800
+PACKET_OUTGOING = 4
+
+
+def reserved_scripts(ring_s: float = 1.0, talk_time_scale: float = 1.0) -> dict[str, CallScript]:
+    """The sandbox's reserved numbers (sandbox/numbers.py) as call scripts, for area code 212.
+
+    Answered calls keep RTP flowing (silence) so livekit-sip's media time-out never ends them by itself.
+    """
+    keep_talking = (Silence(300.0),)
+    scripts: dict[str, CallScript] = {}
+    for digit in range(10):
+        scripts[f"+1212555010{digit}"] = CallScript(
+            "answer", ring_s=ring_s, media=keep_talking, hangup_after_s=10.0 * (digit + 1) * talk_time_scale,
+        )
+    scripts.update({
+        "+12125550110": CallScript("reject", ring_s=0, code=486, reason="Busy Here"),
+        "+12125550111": CallScript("reject", ring_s=ring_s, code=480, reason="Temporarily Unavailable"),
+        "+12125550112": CallScript("reject", ring_s=ring_s, code=603, reason="Decline"),
+        "+12125550113": CallScript("reject", ring_s=0, code=404, reason="Not Found"),
+        "+12125550114": CallScript("reject", ring_s=0, code=503, reason="Service Unavailable"),
+        "+12125550115": CallScript("answer", ring_s=ring_s, media=keep_talking,
+                                   hangup_after_s=60.0 * talk_time_scale),
+        "+12125550116": CallScript("answer", ring_s=0, media=keep_talking),
+        "+12125550117": CallScript("ring_forever"),
+        "+12125550118": CallScript("ignore"),
+    })
+    return scripts
+
+
+DEFAULT_SCRIPT = CallScript("answer", ring_s=1.0, media=(Silence(300.0),), hangup_after_s=30.0)
+
+
+@dataclass(frozen=True)
+class PhoneEvent:
+    at: float           # wall clock (sipp's timestamp)
+    event: str          # INVITE, RINGING, ANSWERED, REJECTED, CANCELLED, IGNORED, BYE_RECEIVED, HUNG_UP, REFER...
+    call_id: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def _parse(line: str) -> PhoneEvent | None:
+    """``2026-12-01\\t22:31:24.808417\\t1796164284.808417 EVENT call-id k=v ...`` (sipp's [timestamp])."""
+    parts = line.replace("\t", " ").split()
+    if len(parts) < 5:
+        return None
+    try:
+        at = float(parts[2])
+    except ValueError:
+        try:
+            at = datetime.datetime.fromisoformat(f"{parts[0]} {parts[1]}").timestamp()
+        except ValueError:
+            return None
+    fields = dict(p.split("=", 1) for p in parts[5:] if "=" in p)
+    return PhoneEvent(at=at, event=parts[3], call_id=parts[4], fields=fields)
+
+
+class SipPhone:
+    """A running phone: ``address`` for the trunk, ``events`` as they happen, ``recording`` per call."""
+
+    def __init__(self, workdir: Path, scripts: dict[str, CallScript] | None = None,
+                 default: CallScript = DEFAULT_SCRIPT, sipp: str | None = None) -> None:
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.scripts = dict(reserved_scripts() if scripts is None else scripts)
+        self.default = default
+        self._sipp = sipp or shutil.which("sipp") or "sipp"
+        self.sip_port = free_port_pair()
+        self.media_port = free_udp_port()
+        self.events: list[PhoneEvent] = []
+        self._changed = threading.Condition()
+        self._streams: dict[int, RtpRecorder] = {}
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._process: StageProcess | None = None
+        self.log_path = workdir / "calls.log"
+        self._pcaps: dict[tuple[object, ...], Path] = {}
+
+    @property
+    def process(self) -> StageProcess:
+        if self._process is None:
+            raise RuntimeError("phone not started")
+        return self._process
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.sip_port}"
+
+    def start(self) -> None:
+        scripts = {n: self._with_pcap(f"n{i}", s) for i, (n, s) in enumerate(self.scripts.items())}
+        default = self._with_pcap("default", self.default)
+        scenario = self.workdir / "phone.xml"
+        write_scenario(scenario, scripts, default)
+        self.log_path.touch()
+        sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_IP))
+        sniffer.bind(("lo", 0))
+        sniffer.settimeout(0.2)
+        self._process = StageProcess("sipp phone", [
+            self._sipp, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(self.sip_port), "-t", "u1",
+            "-mi", "127.0.0.1", "-mp", str(self.media_port), "-nostdin", "-aa", "-trace_logs",
+            "-log_file", str(self.log_path), "-default_behaviors", "pingreply", "-deadcall_wait", "5000",
+        ], self.workdir / "sipp.out")
+        for target, name in ((self._read_log, "phone-log"), (lambda: self._sniff(sniffer), "phone-rtp")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self._process.wait_ready(self._listening, timeout_s=10)
+
+    def _listening(self) -> bool:
+        with open(f"/proc/net/udp") as table:
+            return f":{self.sip_port:04X} " in table.read()
+
+    def _with_pcap(self, name: str, script: CallScript) -> CallScript:
+        """The script with its media written as a capture (scripts with the same media share one file)."""
+        if not script.media:
+            return script
+        pcap = self._pcaps.get(script.media)
+        if pcap is None:
+            pcap = self._pcaps[script.media] = self.workdir / f"media-{len(self._pcaps)}.pcap"
+            write_pcap(pcap, script.media)
+        return CallScript(**{**script.__dict__, "pcap": pcap})
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.stop()
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(2)
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self._process.log_tail(lines) if self._process else ""
+        events = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return f"{text}\n{events}"
+
+    # events
+
+    def _read_log(self) -> None:
+        with open(self.log_path, errors="replace") as log:
+            pending = ""
+            while not self._stop.is_set():
+                chunk = log.readline()
+                if not chunk:
+                    time.sleep(0.01)
+                    continue
+                pending += chunk
+                if not pending.endswith("\n"):
+                    continue
+                event = _parse(pending.strip())
+                pending = ""
+                if event is not None:
+                    with self._changed:
+                        self.events.append(event)
+                        self._changed.notify_all()
+
+    def wait_event(self, event: str, *, callee: str | None = None, call_id: str | None = None,
+                   timeout_s: float = 30.0) -> PhoneEvent:
+        """The first ``event`` of a call (chosen by dialled number or Call-ID)."""
+        def found() -> PhoneEvent | None:
+            ids = {call_id} if call_id else {e.call_id for e in self.events
+                                            if e.event == "INVITE" and (callee is None or
+                                                                        _same(e.fields.get("callee"), callee))}
+            return next((e for e in self.events if e.event == event and e.call_id in ids), None)
+
+        with self._changed:
+            if not self._changed.wait_for(lambda: found() is not None, timeout_s):
+                raise TimeoutError(f"phone: no {event} in {timeout_s} s; events: "
+                                   f"{[(e.event, e.call_id[:8]) for e in self.events][-20:]}")
+            result = found()
+            assert result is not None
+            return result
+
+    def events_of(self, call_id: str) -> list[PhoneEvent]:
+        with self._changed:
+            return [e for e in self.events if e.call_id == call_id]
+
+    def invites_to(self, callee: str) -> list[PhoneEvent]:
+        with self._changed:
+            return [e for e in self.events if e.event == "INVITE" and _same(e.fields.get("callee"), callee)]
+
+    # what the phone heard
+
+    def _sniff(self, sniffer: socket.socket) -> None:
+        with sniffer:
+            while not self._stop.is_set():
+                try:
+                    frame, address = sniffer.recvfrom(65535)
+                except socket.timeout:
+                    continue
+                if address[2] == PACKET_OUTGOING:  # loopback shows each packet twice
+                    continue
+                arrival = time.time()
+                ip = frame[14:]
+                if len(ip) < 28 or ip[9] != 17:
+                    continue
+                header = (ip[0] & 0x0F) * 4
+                src_port, dst_port = struct.unpack(">HH", ip[header:header + 4])
+                if dst_port != self.media_port:
+                    continue
+                with self._changed:
+                    self._streams.setdefault(src_port, RtpRecorder()).add(arrival, ip[header + 8:])
+
+    def recording(self, call_id: str) -> RtpRecorder:
+        """What the phone received on this call (LiveKit's RTP port from its SDP picks the stream)."""
+        invite = next(e for e in self.events_of(call_id) if e.event == "INVITE")
+        port = int(invite.fields.get("rtp", "0"))
+        with self._changed:
+            return self._streams.get(port, RtpRecorder())
+
+    def save_recording(self, call_id: str, path: Path) -> Path:
+        self.recording(call_id).write_wav(path)
+        return path
+
+
+def _same(a: str | None, b: str) -> bool:
+    return a is not None and a.lstrip("+") == b.lstrip("+")
