@@ -122,7 +122,8 @@ class SipPhone:
         self._process = StageProcess("sipp phone", [
             self._sipp, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(self.sip_port), "-t", "u1",
             "-mi", "127.0.0.1", "-mp", str(self.media_port), "-nostdin", "-aa", "-trace_logs",
-            "-log_file", str(self.log_path), "-default_behaviors", "pingreply", "-deadcall_wait", "5000",
+            "-log_file", str(self.log_path),
+            "-trace_msg", "-message_file", str(self.workdir / "messages.log"), "-default_behaviors", "pingreply", "-deadcall_wait", "5000",
         ], self.workdir / "sipp.out")
         for target, name in ((self._read_log, "phone-log"), (lambda: self._sniff(sniffer), "phone-rtp")):
             thread = threading.Thread(target=target, name=name, daemon=True)

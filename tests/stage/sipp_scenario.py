@@ -123,8 +123,11 @@ def _branch(label: str, script: CallScript) -> str:
     out += '<recv request="ACK"/>\n'
     if script.pcap is not None:
         out += f"<nop><action><exec play_pcap_audio={quoteattr(str(script.pcap))}/></action></nop>\n"
-    out += (f'<recv request="REFER" optional="true" next="refer_{script.refer}"><action>'
-            '<ereg regexp=".*" search_in="hdr" header="Refer-To:" assign_to="refer_to"/>'
+    # sipp arms a recv's timeout only where the call waits, which is the optional REFER: both carry it
+    timeout = (f' timeout="{int(script.hangup_after_s * 1000)}" ontimeout="hangup"'
+               if script.hangup_after_s is not None else "")
+    out += (f'<recv request="REFER" optional="true"{timeout} next="refer_{script.refer}"><action>'
+            '<ereg regexp="Refer-To: *([-+:@.;=_a-zA-Z0-9&lt;&gt;]+)" search_in="msg" assign_to="whole,refer_to"/>'
             '<ereg regexp="([0-9]+)" search_in="hdr" header="CSeq:" assign_to="whole,refer_cseq"/>'
             "</action></recv>\n")
     if script.hangup_after_s is not None:
