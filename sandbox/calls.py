@@ -2,10 +2,11 @@
 
 As with a real LiveKit SIP bridge, the SIP participant joins the room as soon as the call is placed
 (``sip.callStatus=dialing``, so a ``participant_joined`` webhook arrives while the phone rings and a
-reconciler can see the call), becomes ``active`` when answered, and leaves with LiveKit's disconnect
-reason: ``USER_REJECTED`` (busy, declined), ``USER_UNAVAILABLE`` (no answer, invalid number, ringing
-timeout), ``SIP_TRUNK_FAILURE`` (carrier 5xx) or ``CLIENT_INITIATED`` (hang-up, max call duration,
-transfer). What happens is chosen by the number (see ``numbers.py``); timing uses the event loop's
+reconciler can see the call), goes ``ringing`` when the phone rings, becomes ``active`` when answered,
+and leaves with LiveKit's disconnect reason: ``USER_REJECTED`` (busy, declined), ``USER_UNAVAILABLE``
+(no answer, invalid number, ringing timeout, no response), or ``CLIENT_INITIATED`` (carrier 5xx,
+hang-up, max call duration, transfer), as the conformance suite (tests/stage/conformance) shows real
+LiveKit doing. What happens is chosen by the number (see ``numbers.py``); timing uses the event loop's
 timers, timestamps use the injected clock.
 """
 
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from livekit.protocol.models import DisconnectReason, ParticipantInfo, ParticipantPermission
 from livekit.protocol.sip import CreateSIPParticipantRequest, SIPOutboundTrunkInfo
 
-from .errors import TwirpError, disconnect_reason_for_sip, ringing_timed_out, sip_call_failed
+from .errors import TwirpError, disconnect_reason_for_sip, invite_transaction_timed_out, ringing_timed_out, sip_call_failed
 from .ids import new_id
 from dialer.phones import mask_phone
 
@@ -29,15 +31,19 @@ from .state import RoomRegistry
 logger = logging.getLogger(__name__)
 
 DEFAULT_RINGING_TIMEOUT_S = 30.0
+INVITE_TRANSACTION_TIMEOUT_S = 32.0  # SIP timer B (64 x T1): an INVITE nobody answers fails after this
 
 ATTR_CALL_STATUS = "sip.callStatus"
 ATTR_CALL_ID = "sip.callID"
+ATTR_CALL_ID_FULL = "sip.callIDFull"
+ATTR_CALL_TAG = "sip.callTag"
+ATTR_HOSTNAME = "sip.hostname"
 ATTR_PHONE_NUMBER = "sip.phoneNumber"
 ATTR_TRUNK_ID = "sip.trunkID"
 ATTR_TRUNK_NUMBER = "sip.trunkPhoneNumber"
 ATTR_ANSWERED_BY = "sandbox.answeredBy"
 
-DIALING, ACTIVE, HANGUP, FAILED = "dialing", "active", "hangup", "failed"
+DIALING, RINGING, ACTIVE, HANGUP, FAILED = "dialing", "ringing", "active", "hangup", "failed"
 
 
 def _seconds(duration: object) -> float:
@@ -94,7 +100,13 @@ class CallManager:
         trunk_id = trunk.sip_trunk_id if trunk is not None else ""
         caller_number = request.sip_number or (trunk.numbers[0] if trunk is not None and trunk.numbers else "")
         attributes = dict(request.participant_attributes)
-        attributes.update({ATTR_CALL_STATUS: DIALING, ATTR_CALL_ID: call_id})
+        attributes.update({
+            ATTR_CALL_STATUS: DIALING, ATTR_CALL_ID: call_id,
+            ATTR_CALL_ID_FULL: secrets.token_urlsafe(20),  # the SIP Call-ID, and the far end's dialog tag
+            ATTR_CALL_TAG: secrets.token_hex(6),
+        })
+        if trunk is not None and trunk.address:
+            attributes[ATTR_HOSTNAME] = trunk.address
         if trunk_id:
             attributes[ATTR_TRUNK_ID] = trunk_id
         if caller_number:
@@ -119,6 +131,8 @@ class CallManager:
         )
         self.calls[call_id] = call
         logger.info("sandbox call %s to %s placed (outcome: %s)", call_id, mask_phone(number), call.outcome.label)
+        if call.outcome.rings:  # the phone's 180 Ringing, straight after the INVITE
+            self._registry.set_attributes(call.room_name, call.identity, {ATTR_CALL_STATUS: RINGING})
         self._schedule_settle(call)
         self._changed()
         return call
@@ -128,12 +142,22 @@ class CallManager:
             _seconds(call.request.ringing_timeout) if call.request.HasField("ringing_timeout")
             else DEFAULT_RINGING_TIMEOUT_S
         ) or DEFAULT_RINGING_TIMEOUT_S
-        delay = self._ring_delay_s if call.outcome.rings else 0.0
         loop = asyncio.get_running_loop()
+        if not call.outcome.settles:
+            if call.outcome.rings or ringing_timeout <= INVITE_TRANSACTION_TIMEOUT_S:
+                call.timers.append(loop.call_later(ringing_timeout, self._ringing_timeout, call))
+            else:
+                call.timers.append(loop.call_later(INVITE_TRANSACTION_TIMEOUT_S, self._no_response, call))
+            return
+        delay = self._ring_delay_s if call.outcome.rings else 0.0
         if delay > ringing_timeout:
             call.timers.append(loop.call_later(ringing_timeout, self._ringing_timeout, call))
         else:
             call.timers.append(loop.call_later(delay, self._settle, call))
+
+    def _no_response(self, call: SandboxCall) -> None:
+        if call.status == DIALING:
+            self._fail(call, DisconnectReason.USER_UNAVAILABLE, invite_transaction_timed_out())
 
     def _settle(self, call: SandboxCall) -> None:
         if call.status != DIALING:

@@ -112,6 +112,11 @@ def for_http_status(status: int, msg: str) -> TwirpError:
     return TwirpError(code, msg, status=status)
 
 
+# livekit/sip v1.8.0 (pkg/sip/outbound.go, sipOutbound.Invite): these final responses are "INVITE failed", any
+# other non-2xx is "unexpected status from INVITE response"; both wrap the SIPStatus ("sip status: 486: Busy Here").
+_INVITE_FAILED_CODES = frozenset({400, 404, 480, 486, 488})
+
+
 def sip_call_failed(sip_code: int, sip_status: str, *, extra: Mapping[str, str] | None = None) -> TwirpError:
     """The error LiveKit answers when the far end rejects the INVITE (the client makes it a SipCallError)."""
     if sip_code in _CODE_FOR_SIP:
@@ -121,7 +126,8 @@ def sip_call_failed(sip_code: int, sip_status: str, *, extra: Mapping[str, str] 
     else:
         code = "invalid_argument"
     meta = {"sip_status_code": str(sip_code), "sip_status": sip_status, **(extra or {})}
-    return TwirpError(code, f"sip status {sip_code}: {sip_status}", meta)
+    prefix = "INVITE failed" if sip_code in _INVITE_FAILED_CODES else "unexpected status from INVITE response"
+    return TwirpError(code, f"{prefix}: sip status: {sip_code}: {sip_status}", meta)
 
 
 def ringing_timed_out() -> TwirpError:
@@ -130,14 +136,21 @@ def ringing_timed_out() -> TwirpError:
     return TwirpError("canceled", "sip request timed out")
 
 
+def invite_transaction_timed_out() -> TwirpError:
+    """livekit/sip's answer when the carrier never responded to the INVITE within the transaction's 32 s (and the
+    ringing time-out was longer): canceled too, told apart only by this message."""
+    return TwirpError("canceled", "transaction failed to complete (0 intermediate responses)")
+
+
 def disconnect_reason_for_sip(sip_code: int) -> DisconnectReason:
-    """Why the SIP participant left after a failed INVITE (livekit/sip classifyInviteError)."""
+    """Why the SIP participant left after a failed INVITE, as livekit-server v1.13.5 + livekit/sip v1.8.0 report it
+    (tests/stage/conformance): a carrier 5xx ends the call as UNKNOWN, which the server turns into CLIENT_INITIATED."""
     if sip_code in (404, 408, 480):
         return DisconnectReason.USER_UNAVAILABLE
     if sip_code in (401, 403, 407, 486, 488) or 600 <= sip_code < 700:
         return DisconnectReason.USER_REJECTED
     if 500 <= sip_code < 600:
-        return DisconnectReason.SIP_TRUNK_FAILURE
+        return DisconnectReason.CLIENT_INITIATED
     if 400 <= sip_code < 500:
         return DisconnectReason.USER_UNAVAILABLE
     return DisconnectReason.UNKNOWN_REASON

@@ -22,8 +22,12 @@ Number (+1 NPA)    Outcome                    What the sandbox does
 555-0115           voicemail                  answered by a machine (participant attribute
                                               ``sandbox.answeredBy=machine``); the mailbox hangs
                                               up after 60 s (scaled, only when ``auto_hangup``)
-555-0116           answered, never hangs up   answers; only the dialer (or max_call_duration)
-                                              ends the call
+555-0116           answered, never hangs up   answers at once (no ringing); only the dialer (or
+                                              max_call_duration) ends the call
+555-0117           rings until cancelled      rings; never answers: the ringing time-out ends it
+555-0118           carrier never responds     no response at all to the INVITE (a dead trunk):
+                                              the ringing time-out ends it, or the INVITE
+                                              transaction's 32 s time-out if that comes first
 anything else      answered (human)           answers; the callee hangs up after 30 s (scaled,
                                               only when ``auto_hangup``)
 =================  =========================  =================================================
@@ -58,6 +62,7 @@ class SandboxOutcome:
     answered_by: str | None = None
     sip_status_code: int | None = None
     sip_status: str | None = None
+    settles: bool = True  # False: no final response ever comes (only a time-out ends the call)
 
 
 def _answered(label: str, talk_time_s: float | None, answered_by: str = ANSWERED_BY_HUMAN) -> SandboxOutcome:
@@ -75,7 +80,9 @@ _FIXED: dict[int, SandboxOutcome] = {
     113: _failed("invalid_number", 404, "Not Found", rings=False),
     114: _failed("carrier_failure", 503, "Service Unavailable", rings=False),
     115: _answered("voicemail", _VOICEMAIL_TALK_TIME_S, ANSWERED_BY_MACHINE),
-    116: _answered("answered_no_hangup", None),
+    116: SandboxOutcome(label="answered_no_hangup", answered=True, rings=False, answered_by=ANSWERED_BY_HUMAN),
+    117: SandboxOutcome(label="rings_until_cancelled", answered=False, rings=True, settles=False),
+    118: SandboxOutcome(label="no_response", answered=False, rings=False, settles=False),
 }
 
 DEFAULT_OUTCOME = _answered("answered", _DEFAULT_TALK_TIME_S)

@@ -44,6 +44,8 @@ class LiveKitSandbox:
     Beyond the LiveKit-like knobs: ``seed_outbound_trunk_id`` pre-provisions an outbound trunk with
     that id (the dialer's default ``ST_sandbox``) so dialling works without provisioning; pass None
     for an empty trunk list. ``webhook_backoff_s`` is the first retry delay for failed webhooks.
+    ``departure_time_scale`` scales each room's departure time-out (LiveKit's: 1; 0 closes an emptied room at once,
+    for tests that do not wait for it, as ``ring_delay_s=0`` skips the ringing).
     """
 
     def __init__(
@@ -58,11 +60,12 @@ class LiveKitSandbox:
         clock: Callable[[], float] = time.time,
         seed_outbound_trunk_id: str | None = DEFAULT_OUTBOUND_TRUNK_ID,
         webhook_backoff_s: float = 0.1,
+        departure_time_scale: float = 1.0,
     ) -> None:
         if not api_key or not api_secret:
             raise ValueError("api_key and api_secret are required")
-        if ring_delay_s < 0 or talk_time_scale < 0:
-            raise ValueError("ring_delay_s and talk_time_scale cannot be negative")
+        if ring_delay_s < 0 or talk_time_scale < 0 or departure_time_scale < 0:
+            raise ValueError("ring_delay_s, talk_time_scale and departure_time_scale cannot be negative")
         self._api_key = api_key
         self._api_secret = api_secret
         self._webhook_url = webhook_url
@@ -73,7 +76,7 @@ class LiveKitSandbox:
             WebhookSender(url=webhook_url, api_key=api_key, api_secret=api_secret, backoff_s=webhook_backoff_s)
             if webhook_url else None
         )
-        self._registry = RoomRegistry(clock=clock, emit=self._emit)
+        self._registry = RoomRegistry(clock=clock, emit=self._emit, departure_time_scale=departure_time_scale)
         self._store = SipConfigStore(clock=clock)
         self._calls = CallManager(
             registry=self._registry, clock=clock, ring_delay_s=ring_delay_s,
@@ -120,6 +123,7 @@ class LiveKitSandbox:
     async def stop(self) -> None:
         """Ends timers, answers waiting requests, stops serving and flushes webhooks (bounded)."""
         self._calls.shutdown()
+        self._registry.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -45,6 +45,7 @@ from .trunks import SipConfigStore
 from .twirp import Route
 
 SVC = "SIP"
+WAIT_UNTIL_ANSWERED_CAP_S = 80.0
 
 
 def validate_dial(request: CreateSIPParticipantRequest) -> None:
@@ -82,7 +83,11 @@ def call_routes(
                 raise not_found("requested sip trunk does not exist")
         call = calls.dial(req, trunk)
         if req.wait_until_answered:
-            error = await asyncio.shield(call.settled)
+            try:
+                # livekit-server gives a waiting CreateSIPParticipant 80 s in all, whatever the ringing time-out
+                error = await asyncio.wait_for(asyncio.shield(call.settled), WAIT_UNTIL_ANSWERED_CAP_S)
+            except asyncio.TimeoutError:
+                raise TwirpError("deadline_exceeded", "request timed out") from None
             if error is not None:
                 raise error
         return SIPParticipantInfo(

@@ -2,13 +2,14 @@
 
 Every change goes through ``RoomRegistry`` so the webhook sequence is LiveKit's: ``room_started``
 when a room appears, ``participant_joined``/``participant_left`` around each participant, and
-``room_finished`` when the room is deleted or its last participant leaves. (LiveKit waits
-``departure_timeout`` before closing an emptied room; the sandbox closes it at once, and it does not
-time out rooms that never had anyone in them.)
+``room_finished`` when the room is deleted, or ``departure_timeout`` seconds after its last participant
+other than agents left (a join in between keeps it open), as LiveKit does. (The sandbox does not time
+out rooms that never had anyone in them.)
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Mapping
 
 from livekit.protocol.agent_dispatch import AgentDispatch, AgentDispatchState, RoomAgentDispatch
@@ -40,13 +41,15 @@ def merge_attributes(target: Mapping[str, str], changes: Mapping[str, str]) -> d
 class RoomRegistry:
     """The rooms of one sandbox; all mutation happens on the event loop, so no locking."""
 
-    def __init__(self, *, clock: Callable[[], float], emit: Emit) -> None:
+    def __init__(self, *, clock: Callable[[], float], emit: Emit, departure_time_scale: float = 1.0) -> None:
         self._clock = clock
+        self._departure_time_scale = departure_time_scale
         self._emit = emit
         self.rooms: dict[str, Room] = {}
         self.participants: dict[str, dict[str, ParticipantInfo]] = {}
         self.dispatches: list[AgentDispatch] = []  # every dispatch ever made; deleted ones have deleted_at
         self._left_listeners: list[LeftListener] = []
+        self._departures: dict[str, asyncio.TimerHandle] = {}
 
     def on_participant_left(self, listener: LeftListener) -> None:
         self._left_listeners.append(listener)
@@ -113,6 +116,7 @@ class RoomRegistry:
         self._finish(name, RoomEndReason.ROOM_END_API_DELETE)
 
     def _finish(self, name: str, reason: RoomEndReason) -> None:
+        self._cancel_departure(name)
         now_ns = int(self._clock() * 1e9)
         for dispatch in self.dispatches:
             if dispatch.room == name and not dispatch.state.deleted_at:
@@ -135,6 +139,8 @@ class RoomRegistry:
         info.joined_at = int(now)
         info.joined_at_ms = int(now * 1000)
         self.participants[room_name][info.identity] = info
+        if info.kind != ParticipantInfo.Kind.AGENT:
+            self._cancel_departure(room_name)
         self._sync_count(room_name)
         self._event("participant_joined", room_name, participant=info)
         return info
@@ -152,9 +158,46 @@ class RoomRegistry:
         self._event("participant_left", room_name, participant=info)
         for listener in list(self._left_listeners):
             listener(room_name, info)
-        if close_if_empty and room_name in self.rooms and not self.participants[room_name]:
-            self._finish(room_name, RoomEndReason.ROOM_END_IDLE_TIMEOUT)
+        if close_if_empty and room_name in self.rooms and not any(
+            p.kind != ParticipantInfo.Kind.AGENT for p in self.participants[room_name].values()
+        ):
+            self._depart(room_name)
         return info
+
+    def _depart(self, room_name: str) -> None:
+        """The room closes after its departure time-out, unless someone joins first."""
+        delay = self.rooms[room_name].departure_timeout * self._departure_time_scale
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or delay <= 0:
+            self._finish(room_name, RoomEndReason.ROOM_END_IDLE_TIMEOUT)
+            return
+        self._cancel_departure(room_name)
+        room_sid = self.rooms[room_name].sid
+        self._departures[room_name] = loop.call_later(delay, self._departed, room_name, room_sid)
+
+    def _departed(self, room_name: str, room_sid: str) -> None:
+        self._departures.pop(room_name, None)
+        room = self.rooms.get(room_name)
+        if room is not None and room.sid == room_sid and not any(
+            p.kind != ParticipantInfo.Kind.AGENT for p in self.participants[room_name].values()
+        ):
+            for identity in list(self.participants[room_name]):  # the agents go with the room
+                self.leave(room_name, identity, DisconnectReason.ROOM_CLOSED, close_if_empty=False)
+            self._finish(room_name, RoomEndReason.ROOM_END_IDLE_TIMEOUT)
+
+    def _cancel_departure(self, room_name: str) -> None:
+        timer = self._departures.pop(room_name, None)
+        if timer is not None:
+            timer.cancel()
+
+    def close(self) -> None:
+        """Stops pending departures (the sandbox is stopping)."""
+        for timer in self._departures.values():
+            timer.cancel()
+        self._departures.clear()
 
     def get_participant(self, room_name: str, identity: str) -> ParticipantInfo:
         self.require_room(room_name)
@@ -164,8 +207,8 @@ class RoomRegistry:
         return info
 
     def list_participants(self, room_name: str) -> list[ParticipantInfo]:
-        self.require_room(room_name)
-        return list(self.participants[room_name].values())
+        """Like livekit-server, a room that does not exist (or has ended) lists no one rather than failing."""
+        return list(self.participants.get(room_name, {}).values())
 
     def update_participant(self, request: UpdateParticipantRequest) -> ParticipantInfo:
         """UpdateParticipant: empty metadata/name mean "leave as is"; attributes merge."""

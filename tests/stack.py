@@ -62,7 +62,7 @@ async def running_stack(
     base_url = f"http://127.0.0.1:{port}"
     settings = settings.model_copy(update={"public_url": base_url, "sandbox_port": 0})
     runtime = Runtime.build(settings, clock=clock)
-    options = {"ring_delay_s": 0.0, "auto_hangup": False, "clock": lambda: clock.now().timestamp(), **sandbox_options}
+    options = {"ring_delay_s": 0.0, "auto_hangup": False, "departure_time_scale": 0.0, "clock": lambda: clock.now().timestamp(), **sandbox_options}
     await runtime.start_sandbox(webhook_url=f"{base_url}{webhook_path}", **options)
     server = uvicorn.Server(uvicorn.Config(create_app(runtime, manage_runtime=False), lifespan="off", log_level="warning"))
     serving = asyncio.create_task(server.serve(sockets=[sock]))

@@ -10,6 +10,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -86,7 +87,10 @@ async def create_outbound_trunk(stage: Stage, address: str, name: str) -> str:
 @pytest.fixture(scope="session")
 def stage_trunk(stage: Stage, phone: SipPhone) -> StageTrunk:
     """An outbound trunk whose carrier is the phone."""
-    return StageTrunk(asyncio.run(create_outbound_trunk(stage, phone.address, "stage phone")), TRUNK_CALLER_ID)
+    # its own loop in its own thread: the fixture may be set up from inside a running test loop
+    with ThreadPoolExecutor(1) as pool:
+        trunk_id = pool.submit(asyncio.run, create_outbound_trunk(stage, phone.address, "stage phone")).result()
+    return StageTrunk(trunk_id, TRUNK_CALLER_ID)
 
 
 @pytest.hookimpl(hookwrapper=True)

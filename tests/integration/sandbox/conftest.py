@@ -33,7 +33,7 @@ async def make_sandbox(sink: WebhookSink, clock: FakeClock) -> AsyncIterator[San
     async def factory(**overrides: Any) -> LiveKitSandbox:
         options: dict[str, Any] = dict(
             api_key=API_KEY, api_secret=API_SECRET, webhook_url=sink.url, ring_delay_s=0.0,
-            auto_hangup=False, clock=clock, webhook_backoff_s=0.0,
+            auto_hangup=False, clock=clock, webhook_backoff_s=0.0, departure_time_scale=0.0,
         )
         options.update(overrides)
         sandbox = LiveKitSandbox(**options)

@@ -41,10 +41,16 @@ def test_voicemail_is_answered_by_a_machine() -> None:
 
 def test_0116_never_hangs_up() -> None:
     outcome = outcome_for("+13125550116")
-    assert outcome.answered and outcome.talk_time_s is None
+    assert outcome.answered and outcome.talk_time_s is None and not outcome.rings
 
 
-@pytest.mark.parametrize("number", ["+12125550117", "+12125550199", "+12125550200", "+442071838750", "+12125550099"])
+def test_0117_rings_until_cancelled_and_0118_never_responds() -> None:
+    rings, silent = outcome_for("+13125550117"), outcome_for("+13125550118")
+    assert (rings.answered, rings.rings, rings.settles) == (False, True, False)
+    assert (silent.answered, silent.rings, silent.settles) == (False, False, False)
+
+
+@pytest.mark.parametrize("number", ["+12125550119", "+12125550199", "+12125550200", "+442071838750", "+12125550099"])
 def test_other_numbers_answer_and_hang_up_after_30_s(number: str) -> None:
     outcome = outcome_for(number)
     assert outcome.answered and outcome.talk_time_s == 30.0 and outcome.label == "answered"

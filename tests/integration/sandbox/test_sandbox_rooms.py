@@ -42,9 +42,8 @@ async def test_participants_get_update_and_not_found(lkapi: api.LiveKitAPI) -> N
     with pytest.raises(api.ServerError) as caught:
         await lkapi.room.get_participant(api.RoomParticipantIdentity(room="r", identity="nobody"))
     assert (caught.value.code, caught.value.status) == ("not_found", 404)
-    with pytest.raises(api.ServerError) as caught:
-        await lkapi.room.list_participants(api.ListParticipantsRequest(room="no-room"))
-    assert caught.value.code == "not_found"
+    nobody = await lkapi.room.list_participants(api.ListParticipantsRequest(room="no-room"))
+    assert list(nobody.participants) == []  # as livekit-server answers (tests/stage/conformance)
     assert info.participant_identity == "cand-7"
 
 
