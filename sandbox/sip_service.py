@@ -23,10 +23,6 @@ from livekit.protocol.sip import (
     SIPInboundTrunkInfo,
     SIPOutboundTrunkInfo,
     SIPParticipantInfo,
-    SIPStatus,
-    SIPStatusCode,
-    SIPTransferReason,
-    SIPTransferStatus,
     SIPTrunkInfo,
     TransferSIPParticipantRequest,
     TransferSIPParticipantResponse,
@@ -128,12 +124,8 @@ def call_routes(
         if call.live:  # it may have ended while the target rang
             call.transferred_to = target
             calls.end_after_transfer(call)
-        return TransferSIPParticipantResponse(
-            transfer_id=transfer_id,
-            status=SIPTransferStatus.STS_TRANSFER_SUCCESSFUL,
-            reason=SIPTransferReason.STR_COMPLETED,
-            sip_status=SIPStatus(code=SIPStatusCode.SIP_STATUS_ACCEPTED, status="Accepted"),
-        )
+        # livekit/sip v1.8.0 answers an accepted transfer with an empty reply (status ONGOING, the enum's zero)
+        return TransferSIPParticipantResponse()
 
     transfer_auth = auth.all_of(auth.sip_call, auth.room_admin(lambda r: str(r.room_name)))
     return [

@@ -91,6 +91,8 @@ class RoomRegistry:
         )
         for agent in request.agents:
             self.add_dispatch(request.name, agent)
+        if not request.agents:  # livekit-server's automatic dispatch: one with no agent name
+            self.add_dispatch(request.name, RoomAgentDispatch())
         return room
 
     def require_room(self, name: str) -> Room:

@@ -32,7 +32,10 @@ async def test_livekit_sip_dials_the_phone_and_the_callee_answers(stage: Stage, 
             sip_trunk_id=stage_trunk.trunk_id, sip_call_to="+12125550116", room_name=room,
             participant_identity="callee", wait_until_answered=True,
         ), timeout=30)
-        invite = phone.wait_event("INVITE", callee="+12125550116", timeout_s=5)
+        listed = await lk.room.list_participants(api.ListParticipantsRequest(room=room))
+        sip_call_id = listed.participants[0].attributes["sip.callIDFull"]  # the SIP Call-ID the phone saw
+        invite = phone.wait_event("INVITE", call_id=sip_call_id, timeout_s=5)
+        assert invite.fields["callee"] == "+12125550116"
         assert invite.fields["caller"] == stage_trunk.caller_id
         phone.wait_event("ANSWERED", call_id=invite.call_id, timeout_s=5)
         assert info.participant_identity == "callee"

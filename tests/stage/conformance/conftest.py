@@ -38,6 +38,7 @@ class LiveKitUnderTest:
     caller_id: str
     _events: Callable[[], list[WebhookEvent]]
     phone: SipPhone | None = None
+    sandbox: LiveKitSandbox | None = None  # the sandbox half only: its recorded requests
 
     def client(self) -> api.LiveKitAPI:
         return api.LiveKitAPI(self.url, self.api_key, self.api_secret)
@@ -80,7 +81,7 @@ async def livekit(request: pytest.FixtureRequest) -> AsyncIterator[LiveKitUnderT
         await sandbox.start()
         try:
             yield LiveKitUnderTest("sandbox", sandbox.url, SANDBOX_KEY, SANDBOX_SECRET, "ST_sandbox",
-                                   "+12125550199", lambda: list(sink.events))
+                                   "+12125550199", lambda: list(sink.events), sandbox=sandbox)
         finally:
             await sandbox.stop()
             await sink.stop()
