@@ -79,6 +79,12 @@ def _log(event: str, extra: str = "") -> str:
     return f"<nop><action><log message={quoteattr(message)}/></action></nop>\n"
 
 
+def _recv_logged(request: str, event: str, extra: str = "") -> str:
+    """A recv that logs as it matches (sipp runs a step's actions when its message arrives)."""
+    message = f"[timestamp] {event} [call_id]{' ' + extra if extra else ''}"
+    return f'<recv request="{request}"><action><log message={quoteattr(message)}/></action></recv>\n'
+
+
 def _ring() -> str:
     return _send(_response("SIP/2.0 180 Ringing")) + _log("RINGING")
 
@@ -117,10 +123,10 @@ def _branch(label: str, script: CallScript) -> str:
     out += f'<label id="{label}_go"/>\n'
     if script.respond == "reject":
         reason = script.reason or "Rejected"
-        out += _send(_response(f"SIP/2.0 {script.code} {reason}")) + _log("REJECTED", f"code={script.code}")
-        return out + '<recv request="ACK"/>\n<nop next="end"/>\n'
-    out += _send(_response("SIP/2.0 200 OK", sdp=True), retrans=True) + _log("ANSWERED")
-    out += '<recv request="ACK"/>\n'
+        out += _send(_response(f"SIP/2.0 {script.code} {reason}"))
+        return out + _recv_logged("ACK", "REJECTED", f"code={script.code}") + '<nop next="end"/>\n'
+    # logged when LiveKit's ACK arrives: a log step between the 200 and the ACK's recv would race the ACK
+    out += _send(_response("SIP/2.0 200 OK", sdp=True), retrans=True) + _recv_logged("ACK", "ANSWERED")
     if script.pcap is not None:
         out += f"<nop><action><exec play_pcap_audio={quoteattr(str(script.pcap))}/></action></nop>\n"
     # sipp arms a recv's timeout only where the call waits, which is the optional REFER: both carry it

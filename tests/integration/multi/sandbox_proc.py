@@ -59,7 +59,7 @@ async def handle(sandbox: LiveKitSandbox, command: dict[str, Any]) -> dict[str, 
 async def serve(args: argparse.Namespace) -> None:
     sandbox = LiveKitSandbox(
         api_key=args.api_key, api_secret=args.api_secret, webhook_url=args.webhook_url, ring_delay_s=args.ring_delay,
-        auto_hangup=not args.no_auto_hangup,
+        auto_hangup=not args.no_auto_hangup, departure_time_scale=0.0,
     )
     url = await sandbox.start("127.0.0.1", 0)
     loop = asyncio.get_running_loop()
