@@ -9,7 +9,10 @@ sipp itself can only echo or replay media), one WAV per call, and every SIP even
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import re
+import secrets
 import shutil
 import socket
 import struct
@@ -19,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.stage.processes import StageProcess, free_port_pair, free_udp_port
-from tests.stage.rtp_media import RtpRecorder, Silence, write_pcap
+from tests.stage.caller import write_caller_scenario
+from tests.stage.rtp_media import MediaStep, RtpRecorder, Silence, write_pcap
 from tests.stage.sipp_scenario import CallScript, write_scenario
 
 ETH_P_IP = 0x0800
@@ -53,6 +57,14 @@ def reserved_scripts(ring_s: float = 1.0, talk_time_scale: float = 1.0) -> dict[
 
 
 DEFAULT_SCRIPT = CallScript("answer", ring_s=1.0, media=(Silence(300.0),), hangup_after_s=30.0)
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    """A call the phone placed; ``call_id`` is its SIP Call-ID (its events carry it)."""
+
+    call_id: str
+    process: StageProcess
 
 
 @dataclass(frozen=True)
@@ -93,12 +105,15 @@ class SipPhone:
         self.media_port = free_udp_port()
         self.events: list[PhoneEvent] = []
         self._changed = threading.Condition()
-        self._streams: dict[int, RtpRecorder] = {}
+        self._streams: dict[tuple[int, int], RtpRecorder] = {}  # (our media port, LiveKit's RTP port)
+        self._media_ports = {self.media_port}
+        self._call_media: dict[str, int] = {}  # calls this phone placed: their own media port
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._process: StageProcess | None = None
         self.log_path = workdir / "calls.log"
         self._pcaps: dict[tuple[object, ...], Path] = {}
+        self._placed: list[PlacedCall] = []
 
     @property
     def process(self) -> StageProcess:
@@ -125,14 +140,15 @@ class SipPhone:
             "-log_file", str(self.log_path),
             "-trace_msg", "-message_file", str(self.workdir / "messages.log"), "-default_behaviors", "pingreply", "-deadcall_wait", "5000",
         ], self.workdir / "sipp.out")
-        for target, name in ((self._read_log, "phone-log"), (lambda: self._sniff(sniffer), "phone-rtp")):
+        for target, name in ((lambda: self._read_log(self.log_path), "phone-log"),
+                             (lambda: self._sniff(sniffer), "phone-rtp")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
         self._process.wait_ready(self._listening, timeout_s=10)
 
     def _listening(self) -> bool:
-        with open(f"/proc/net/udp") as table:
+        with open("/proc/net/udp") as table:
             return f":{self.sip_port:04X} " in table.read()
 
     def _with_pcap(self, name: str, script: CallScript) -> CallScript:
@@ -146,6 +162,8 @@ class SipPhone:
         return CallScript(**{**script.__dict__, "pcap": pcap})
 
     def stop(self) -> None:
+        for placed in self._placed:
+            placed.process.stop()
         if self._process is not None:
             self._process.stop()
         self._stop.set()
@@ -157,10 +175,45 @@ class SipPhone:
         events = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         return f"{text}\n{events}"
 
+    # placing a call
+
+    def call(self, to: str, *, caller: str, target: str, media: tuple[MediaStep, ...] = (),
+             hangup_after_s: float | None = None, answer_timeout_s: float = 60.0) -> PlacedCall:
+        """Dials ``to`` at ``target`` (host:port, LiveKit's SIP) from ``caller``: one sipp UAC that exits after it."""
+        index = len(self._placed)
+        workdir = self.workdir / f"call-{index}"
+        workdir.mkdir()
+        pcap = None
+        if media:
+            pcap = workdir / "media.pcap"
+            write_pcap(pcap, media)
+        scenario = workdir / "caller.xml"
+        write_caller_scenario(scenario, caller=caller, pcap=pcap, hangup_after_s=hangup_after_s,
+                              answer_timeout_s=answer_timeout_s)
+        media_port = free_udp_port()
+        log = workdir / "calls.log"
+        log.touch()
+        call_id = f"caller-{index}-{secrets.token_hex(6)}"
+        with self._changed:
+            self._media_ports.add(media_port)
+            self._call_media[call_id] = media_port
+        process = StageProcess(f"sipp caller {index}", [
+            self._sipp, "-sf", str(scenario), "-s", re.sub(r"[^+\d]", "", to), target, "-i", "127.0.0.1",
+            "-p", str(free_port_pair()), "-t", "u1", "-m", "1", "-cid_str", call_id, "-mi", "127.0.0.1",
+            "-mp", str(media_port), "-nostdin", "-aa", "-trace_logs", "-log_file", str(log),
+            "-trace_msg", "-message_file", str(workdir / "messages.log"), "-default_behaviors", "pingreply",
+        ], workdir / "sipp.out")
+        thread = threading.Thread(target=lambda: self._read_log(log), name=f"caller-log-{index}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        placed = PlacedCall(call_id=call_id, process=process)
+        self._placed.append(placed)
+        return placed
+
     # events
 
-    def _read_log(self) -> None:
-        with open(self.log_path, errors="replace") as log:
+    def _read_log(self, path: Path) -> None:
+        with open(path, errors="replace") as log:
             pending = ""
             while not self._stop.is_set():
                 chunk = log.readline()
@@ -194,6 +247,11 @@ class SipPhone:
             assert result is not None
             return result
 
+    async def await_event(self, event: str, *, callee: str | None = None, call_id: str | None = None,
+                          timeout_s: float = 30.0) -> PhoneEvent:
+        """``wait_event`` off the event loop, so a test's own LiveKit client keeps running meanwhile."""
+        return await asyncio.to_thread(self.wait_event, event, callee=callee, call_id=call_id, timeout_s=timeout_s)
+
     def events_of(self, call_id: str) -> list[PhoneEvent]:
         with self._changed:
             return [e for e in self.events if e.call_id == call_id]
@@ -219,17 +277,18 @@ class SipPhone:
                     continue
                 header = (ip[0] & 0x0F) * 4
                 src_port, dst_port = struct.unpack(">HH", ip[header:header + 4])
-                if dst_port != self.media_port:
+                if dst_port not in self._media_ports:
                     continue
                 with self._changed:
-                    self._streams.setdefault(src_port, RtpRecorder()).add(arrival, ip[header + 8:])
+                    self._streams.setdefault((dst_port, src_port), RtpRecorder()).add(arrival, ip[header + 8:])
 
     def recording(self, call_id: str) -> RtpRecorder:
         """What the phone received on this call (LiveKit's RTP port from its SDP picks the stream)."""
         invite = next(e for e in self.events_of(call_id) if e.event == "INVITE")
         port = int(invite.fields.get("rtp", "0"))
+        local = self._call_media.get(call_id, self.media_port)
         with self._changed:
-            return self._streams.get(port, RtpRecorder())
+            return self._streams.get((local, port), RtpRecorder())
 
     def save_recording(self, call_id: str, path: Path) -> Path:
         self.recording(call_id).write_wav(path)

@@ -64,7 +64,7 @@ def _request(method: str, *, extra: tuple[str, ...] = (), body: str = "") -> str
     lines = [f"{method} [$lk_contact] SIP/2.0", "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]",
              f"From: [$to_hdr];tag={_TAG}", "To: [$from_hdr]", "[last_Call-ID:]", f"CSeq: [cseq] {method}",
              _CONTACT, "Max-Forwards: 70", *extra]
-    lines += ([f"Content-Length: [len]", "", body] if body else ["Content-Length: 0", ""])
+    lines += (["Content-Length: [len]", "", body] if body else ["Content-Length: 0", ""])
     return "\n".join(lines)
 
 
@@ -73,7 +73,7 @@ def _send(message: str, retrans: bool = False) -> str:
     return f"<send{attr}><![CDATA[\n{message}\n]]></send>\n"
 
 
-def _log(event: str, extra: str = "") -> str:
+def log_step(event: str, extra: str = "") -> str:
     """One line for SipPhone: sipp's [timestamp] (wall clock), the event, the Call-ID, then key=value pairs."""
     message = f"[timestamp] {event} [call_id]{' ' + extra if extra else ''}"
     return f"<nop><action><log message={quoteattr(message)}/></action></nop>\n"
@@ -86,7 +86,7 @@ def _recv_logged(request: str, event: str, extra: str = "") -> str:
 
 
 def _ring() -> str:
-    return _send(_response("SIP/2.0 180 Ringing")) + _log("RINGING")
+    return _send(_response("SIP/2.0 180 Ringing")) + log_step("RINGING")
 
 
 def _shared_blocks() -> str:
@@ -98,14 +98,14 @@ def _shared_blocks() -> str:
     return (
         '<label id="cancel"/>\n' + _send(_response("SIP/2.0 200 OK"))
         + _send(_response("SIP/2.0 487 Request Terminated", cseq="CSeq: [$cseq] INVITE"))
-        + '<recv request="ACK"/>\n' + _log("CANCELLED") + '<nop next="end"/>\n'
-        + '<label id="bye"/>\n' + _send(_response("SIP/2.0 200 OK")) + _log("BYE_RECEIVED") + '<nop next="end"/>\n'
-        + '<label id="hangup"/>\n' + _log("HANGING_UP") + _send(_request("BYE"))
-        + '<recv response="200" timeout="5000" ontimeout="end"/>\n' + _log("HUNG_UP") + '<nop next="end"/>\n'
-        + '<label id="refer_reject"/>\n' + _log("REFER", "target=[$refer_to]") + _send(_response("SIP/2.0 603 Decline"))
-        + _log("REFER_REJECTED") + '<recv request="BYE" next="bye"/>\n'
-        + '<label id="refer_accept"/>\n' + _log("REFER", "target=[$refer_to]")
-        + _send(_response("SIP/2.0 202 Accepted")) + _log("REFER_ACCEPTED") + _send(notify)
+        + '<recv request="ACK"/>\n' + log_step("CANCELLED") + '<nop next="end"/>\n'
+        + '<label id="bye"/>\n' + _send(_response("SIP/2.0 200 OK")) + log_step("BYE_RECEIVED") + '<nop next="end"/>\n'
+        + '<label id="hangup"/>\n' + log_step("HANGING_UP") + _send(_request("BYE"))
+        + '<recv response="200" timeout="5000" ontimeout="end"/>\n' + log_step("HUNG_UP") + '<nop next="end"/>\n'
+        + '<label id="refer_reject"/>\n' + log_step("REFER", "target=[$refer_to]") + _send(_response("SIP/2.0 603 Decline"))
+        + log_step("REFER_REJECTED") + '<recv request="BYE" next="bye"/>\n'
+        + '<label id="refer_accept"/>\n' + log_step("REFER", "target=[$refer_to]")
+        + _send(_response("SIP/2.0 202 Accepted")) + log_step("REFER_ACCEPTED") + _send(notify)
         + '<recv response="200" timeout="5000" ontimeout="hangup"/>\n<nop next="hangup"/>\n'
     )
 
@@ -115,7 +115,7 @@ def _branch(label: str, script: CallScript) -> str:
     ring_ms = int(script.ring_s * 1000)
     if script.respond == "ignore":
         # never answers: LiveKit's INVITE transaction times out; its retransmissions are absorbed by sipp
-        return out + _log("IGNORED") + '<pause milliseconds="120000"/>\n<nop next="end"/>\n'
+        return out + log_step("IGNORED") + '<pause milliseconds="120000"/>\n<nop next="end"/>\n'
     if script.respond == "ring_forever":
         return out + _ring() + '<recv request="CANCEL" next="cancel"/>\n'
     if ring_ms > 0:
@@ -168,7 +168,7 @@ def write_scenario(path: Path, scripts: dict[str, CallScript], default: CallScri
         out.append(f'<ereg regexp="{regexp}" search_in="hdr" header="To:" check_it="false" '
                    f'assign_to="is_{_digits(number)}"/>\n')
     out.append("    </action>\n  </recv>\n")
-    out.append(_log("INVITE", "callee=[$callee] caller=[$caller] rtp=[$lk_rtp]"))
+    out.append(log_step("INVITE", "callee=[$callee] caller=[$caller] rtp=[$lk_rtp]"))
     for number, script in scripts.items():
         out.append(f'<nop next="{labels[script]}" test="is_{_digits(number)}"/>\n')
     out.append('  <nop next="dflt"/>\n')

@@ -97,7 +97,7 @@ async def test_the_room_hears_the_callee_and_its_dtmf_and_the_phone_records_the_
             listed = await lk.room.list_participants(api.ListParticipantsRequest(room=room_name))
         sip_call_id = next(p.attributes["sip.callIDFull"] for p in listed.participants if p.identity == "callee")
         await _publish_tone(source, 6.0)  # real time: the frames are paced by the source
-        talking_phone.wait_event("HUNG_UP", call_id=sip_call_id, timeout_s=15)
+        await talking_phone.await_event("HUNG_UP", call_id=sip_call_id, timeout_s=15)
     finally:
         await room.disconnect()
         for task in listeners:
