@@ -19,7 +19,7 @@ from livekit.protocol.sip import (
 from tests.stage.phone import SipPhone
 from tests.stage.rtp_media import Dtmf, Silence
 from tests.stage.stage import Stage
-from tests.stage.test_phone_media import _publish_tone
+from tests.stage.room_audio import publish_tone
 
 pytestmark = pytest.mark.stage
 
@@ -70,7 +70,7 @@ async def test_a_call_to_the_briefing_number_rings_until_the_room_speaks_then_ca
             track = rtc.LocalAudioTrack.create_audio_track("voice", source)
             await room.local_participant.publish_track(
                 track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE))
-            speaking = asyncio.ensure_future(_publish_tone(source, 6.0))
+            speaking = asyncio.ensure_future(publish_tone(source, 6.0))
             await phone.await_event("ANSWERED", call_id=placed.call_id, timeout_s=15)
             await phone.await_event("HUNG_UP", call_id=placed.call_id, timeout_s=15)
             speaking.cancel()

@@ -4,7 +4,6 @@ digits; the phone's recording holds what that participant said."""
 from __future__ import annotations
 
 import asyncio
-import math
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from livekit.protocol.sip import CreateSIPParticipantRequest
 
 from tests.stage.fixtures import create_outbound_trunk, unavailable
 from tests.stage.phone import SipPhone
+from tests.stage.room_audio import TONE_HZ, publish_tone, rms
 from tests.stage.rtp_media import SAMPLE_RATE, Dtmf, Say, Silence, write_wav_pcm
 from tests.stage.sipp_scenario import CallScript
 from tests.stage.stage import Stage
@@ -23,7 +23,6 @@ from tests.stage.stage import Stage
 pytestmark = pytest.mark.stage
 
 NUMBER = "+12125550142"
-TONE_HZ = 440.0
 
 
 def _speech(path: Path, text: str) -> Path:
@@ -34,10 +33,6 @@ def _speech(path: Path, text: str) -> Path:
         if subprocess.run(argv, capture_output=True).returncode != 0:
             unavailable(f"`{argv[0]}` could not make the callee's voice")
     return path
-
-
-def _rms(samples: list[int]) -> float:
-    return math.sqrt(sum(s * s for s in samples) / len(samples)) if samples else 0.0
 
 
 @pytest.fixture
@@ -55,17 +50,6 @@ def talking_phone(stage: Stage, tmp_path: Path) -> Iterator[SipPhone]:
 def _token(stage: Stage, room: str) -> str:
     return (api.AccessToken(stage.api_key, stage.api_secret).with_identity("listener")
             .with_grants(api.VideoGrants(room_join=True, room=room)).to_jwt())
-
-
-async def _publish_tone(source: rtc.AudioSource, seconds: float) -> None:
-    frame_samples = 480  # 10 ms at 48 kHz
-    for index in range(int(seconds * 100)):
-        frame = rtc.AudioFrame.create(48000, 1, frame_samples)
-        data = frame.data
-        for i in range(frame_samples):
-            n = index * frame_samples + i
-            data[i] = int(8000 * math.sin(2 * math.pi * TONE_HZ * n / 48000))
-        await source.capture_frame(frame)
 
 
 async def test_the_room_hears_the_callee_and_its_dtmf_and_the_phone_records_the_room(
@@ -96,7 +80,7 @@ async def test_the_room_hears_the_callee_and_its_dtmf_and_the_phone_records_the_
             ), timeout=30)
             listed = await lk.room.list_participants(api.ListParticipantsRequest(room=room_name))
         sip_call_id = next(p.attributes["sip.callIDFull"] for p in listed.participants if p.identity == "callee")
-        await _publish_tone(source, 6.0)  # real time: the frames are paced by the source
+        await publish_tone(source, 6.0)  # real time: the frames are paced by the source
         await talking_phone.await_event("HUNG_UP", call_id=sip_call_id, timeout_s=15)
     finally:
         await room.disconnect()
@@ -104,12 +88,12 @@ async def test_the_room_hears_the_callee_and_its_dtmf_and_the_phone_records_the_
             task.cancel()
 
     assert "".join(digits) == "42#"
-    assert _rms(heard) > 300, "the room heard no speech from the callee"
+    assert rms(heard) > 300, "the room heard no speech from the callee"
     recorded = talking_phone.recording(sip_call_id)
     write_wav_pcm(tmp_path / "heard-by-phone.wav", recorded.pcm())
     tone = recorded.pcm()
     windows = [tone[i:i + 160] for i in range(0, len(tone) - 160, 160)]  # 20 ms each
-    loud = [w for w in windows if _rms(w) > 1000]
+    loud = [w for w in windows if rms(w) > 1000]
     assert len(loud) > 100, f"the phone recorded no tone ({len(loud)} loud 20 ms windows)"
     crossings = sum(1 for w in loud for a, b in zip(w, w[1:]) if a < 0 <= b)  # upward zero crossings
     assert abs(crossings / (len(loud) * 0.02) - TONE_HZ) < 40, crossings / (len(loud) * 0.02)
