@@ -4,7 +4,7 @@ FastAPI parses a body before it solves the route's dependencies, so an unauthent
 used to be read and parsed before its 401. This ASGI middleware runs first:
 
 1. a NUL anywhere in the path or query is a 422 (PostgreSQL text cannot hold one; SQLite and PostgreSQL must agree);
-2. a client that failed to authenticate too often gets 429 (api/limits.py), before its credential is looked at;
+2. a client that failed to authenticate too often gets 429 (api/limits.py), whatever credential it sends;
    then the caller must present the credential the route family needs (the precise scope is still checked by the route's
    dependency): the API key or the pages' session cookie on `/api/...`, the agent key or a dialer-issued credential
    on `/api/agent/...`, LiveKit's signed JWT on the webhook (verified before its body is read);
@@ -156,13 +156,26 @@ class RequestGuard:
 
     async def _authenticate(self, scope: Scope, path: str, headers: dict[str, str], send: Send) -> bool:
         """False when it has answered already: 429 (this client failed too often, or this credential asks too
-        often) or 401. A client past its failure limit gets 429 before its credential is even looked at."""
+        often) or 401. A client past its failure limit gets 429 whatever its credential, so the answer never tells a
+        right guess from a wrong one."""
+        if path == "/api/livekit/webhook":
+            # HMAC-signed by LiveKit, the only sender, three times per call: a guess at its secret is hopeless, so the
+            # hottest route pays for no counter; the signature is still checked before the body is read.
+            problem = authentication_problem(path, headers, self._keys(), self._now())
+            if problem is not None:
+                await _respond(send, 401, problem, headers={"WWW-Authenticate": "Bearer"})
+                return False
+            return True
         client = client_address(scope)
-        verdict = await self._limits.client_may_try(client)
-        if not verdict.allowed:
-            await _too_many(send, verdict, "failed authentications from this client")
+        problem = authentication_problem(path, headers, self._keys(), self._now())  # no I/O: compare and verify
+        credential = _bearer(headers) or _cookie(headers)
+        if problem is None and credential and path.startswith("/api/"):
+            client_verdict, credential_verdict = await self._limits.admit(client, credential)
+        else:
+            client_verdict, credential_verdict = await self._limits.client_may_try(client), None
+        if not client_verdict.allowed:  # answered before the outcome of the check can be seen
+            await _too_many(send, client_verdict, "failed authentications from this client")
             return False
-        problem = authentication_problem(path, headers, self._keys(), self._now())
         if problem is not None:
             failure = await self._limits.failed(client)
             if not failure.allowed:
@@ -170,12 +183,9 @@ class RequestGuard:
             else:
                 await _respond(send, 401, problem, headers={"WWW-Authenticate": "Bearer"})
             return False
-        credential = _bearer(headers) or _cookie(headers)
-        if credential and path.startswith("/api/") and path != "/api/livekit/webhook":  # LiveKit signs each anew
-            verdict = await self._limits.request(credential)
-            if not verdict.allowed:
-                await _too_many(send, verdict, "requests with this credential")
-                return False
+        if credential_verdict is not None and not credential_verdict.allowed:
+            await _too_many(send, credential_verdict, "requests with this credential")
+            return False
         return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

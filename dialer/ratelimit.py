@@ -16,6 +16,8 @@ from sqlalchemy import case, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from dialer.clock import Clock
 from dialer.store.db import Database
 from dialer.store.models import RateLimitCounter
@@ -57,23 +59,18 @@ class RateLimiter:
     def _retry_after(self, start: datetime, limit: Limit) -> int:
         return max(1, math.ceil((start + limit.window - self._clock.now()).total_seconds()))
 
-    async def check(self, bucket: str, limit: Limit) -> Verdict:
-        """Whether `bucket` is still under its limit in this window, without counting a hit."""
+    async def _blocked(self, session: AsyncSession, bucket: str, limit: Limit) -> Verdict:
         if limit.count <= 0:
             return Verdict(True, 0)
         start = window_start(self._clock.now(), limit.window)
-        async with self._db.transaction() as session:
-            row = (await session.execute(
-                select(RateLimitCounter.window_start, RateLimitCounter.count).where(RateLimitCounter.bucket == bucket)
-            )).first()
+        row = (await session.execute(
+            select(RateLimitCounter.window_start, RateLimitCounter.count).where(RateLimitCounter.bucket == bucket)
+        )).first()
         if row is None or row[0] != start or int(row[1]) < limit.count:
             return Verdict(True, 0)
         return Verdict(False, self._retry_after(start, limit))
 
-    async def hit(self, bucket: str, limit: Limit) -> Verdict:
-        """Counts one hit; not allowed once the window's count is past the limit."""
-        if limit.count <= 0:
-            return Verdict(True, 0)
+    async def _count(self, session: AsyncSession, bucket: str, limit: Limit) -> Verdict:
         now = self._clock.now()
         start = window_start(now, limit.window)
         counter = RateLimitCounter
@@ -92,11 +89,35 @@ class RateLimiter:
                 set_={"count": case((counter.window_start == lite.excluded.window_start, counter.count + 1), else_=1),
                       "window_start": lite.excluded.window_start},
             ).returning(counter.count)
-        async with self._db.transaction() as session:
-            count = int((await session.execute(statement)).scalar_one())
-            self._hits += 1
-            if self._hits % _SWEEP_EVERY == 0:
-                await session.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < now - timedelta(days=1)))
+        count = int((await session.execute(statement)).scalar_one())
+        self._hits += 1
+        if self._hits % _SWEEP_EVERY == 0:
+            await session.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < now - timedelta(days=1)))
         if count > limit.count:
             return Verdict(False, self._retry_after(start, limit))
         return Verdict(True, 0)
+
+    async def check(self, bucket: str, limit: Limit) -> Verdict:
+        """Whether `bucket` is still under its limit in this window, without counting a hit."""
+        if limit.count <= 0:
+            return Verdict(True, 0)
+        async with self._db.transaction() as session:
+            return await self._blocked(session, bucket, limit)
+
+    async def hit(self, bucket: str, limit: Limit) -> Verdict:
+        """Counts one hit; not allowed once the window's count is past the limit."""
+        if limit.count <= 0:
+            return Verdict(True, 0)
+        async with self._db.transaction() as session:
+            return await self._count(session, bucket, limit)
+
+    async def check_then_hit(self, blocked: tuple[str, Limit], counted: tuple[str, Limit]) -> tuple[Verdict, Verdict]:
+        """One transaction for the common request: is `blocked`'s bucket under its limit, and if so count a hit on
+        `counted`'s (a request that is refused is not counted)."""
+        if blocked[1].count <= 0 and counted[1].count <= 0:
+            return Verdict(True, 0), Verdict(True, 0)
+        async with self._db.transaction() as session:
+            first = await self._blocked(session, *blocked)
+            if not first.allowed or counted[1].count <= 0:
+                return first, Verdict(True, 0)
+            return first, await self._count(session, *counted)
