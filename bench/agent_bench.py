@@ -122,8 +122,10 @@ async def tool_round_trips(dialer: FakeDialer, settings: AgentSettings, runs: in
     dialer.add_call(call_id, token="tok-tools", fields=["quota_attainment"])
     job = resolve_mode(gap_filling_metadata(dialer, call_id), SIP_ATTRIBUTES)
     assert isinstance(job, GapFillingJob)
-    model = ScriptedLLM([turn for _ in range(runs) for turn in
-                         (call("record_unknown", name="quota_attainment", status="unknown"), say("No problem."))])
+    opening = [call("confirm_identity"), say("Thanks, Ada. One quick question.")]  # nothing is saved before it
+    model = ScriptedLLM(opening + [turn for _ in range(runs) for turn in
+                                   (call("record_unknown", name="quota_attainment", status="unknown"),
+                                    say("No problem."))])
     prepared = await prepare_job(job, settings=settings, call_control=LocalCallControl())
     session = create_session(Models(llm=model))
     turns: list[float] = []
@@ -131,6 +133,7 @@ async def tool_round_trips(dialer: FakeDialer, settings: AgentSettings, runs: in
         await session.start(prepared.agent)
         assert isinstance(prepared.agent, GapFillingAgent)
         await prepared.agent.greet()  # the agent answers nothing before its greeting
+        await session.run(user_input="Yes, speaking")
         for _ in range(runs):
             started = time.perf_counter()
             await session.run(user_input="I don't know")
@@ -139,6 +142,8 @@ async def tool_round_trips(dialer: FakeDialer, settings: AgentSettings, runs: in
         await session.aclose()
         await prepared.finalize("bench")
 
+    if dialer.calls[call_id].saved.get("quota_attainment", {}).get("status") != "unknown":
+        raise SystemExit("the record_unknown turns did not reach the dialer: the figures would measure an error path")
     bare: list[float] = []
     async with DialerClient(dialer.url, "tok-tools") as client:
         for _ in range(runs):
