@@ -35,7 +35,9 @@ class Cancellation(StrEnum):
     livekit/sip (pkg/sip/outbound.go, sipResponse; v1.8.0) returns `canceled` for three different things, told apart
     only by the error's message: the ringing time-out ran out (the phone rang: no answer), the INVITE transaction
     ended with no final response (the carrier never answered: a trunk failure, nothing rang or nothing completed),
-    and the SIP node shutting down. Only the first is the callee's doing.
+    and the SIP node shutting down. Only the first is the callee's doing. Measured on the stage: a silent carrier's
+    INVITE transaction ends only after 32 s (Timer B), so under a shorter ringing time-out a dead trunk also reads
+    "sip request timed out" (README, "How dialling works": a known gap).
     """
 
     RINGING_TIMED_OUT = "ringing_timed_out"
