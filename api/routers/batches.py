@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response, status
 
 from api.deps import ApiKey, RuntimeDep
+from api.schemas.rules import HEADER_TOKEN_PATTERN
 from api.schemas.calls import BatchIn, BatchOut
 
 router = APIRouter(prefix="/api/batches", tags=["batches"], dependencies=[ApiKey])
@@ -15,7 +16,7 @@ async def create_batch(
     body: BatchIn,
     runtime: RuntimeDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=200, pattern=HEADER_TOKEN_PATTERN)] = None,
 ) -> BatchOut:
     """Same `Idempotency-Key` and body: the same batch again (header `Idempotent-Replayed: true`); other body: 409."""
     view, created = await runtime.batches.create(body.to_input(), idempotency_key=idempotency_key)

@@ -43,11 +43,15 @@ PIN_PATTERN = r"^[0-9]{4,8}$"
 # A plain address check (one @, a dot in the domain, no spaces or markup); delivery is the mail system's business.
 EMAIL_PATTERN = r"^[^@\s<>()\[\],;:\"]{1,64}@[^@\s<>()\[\],;:\"]+\.[A-Za-z]{2,}$"
 
+# A header token such as Idempotency-Key: visible ASCII, no spaces.
+HEADER_TOKEN_PATTERN = r"^[\x21-\x7e]+$"
+
 # What to tell the caller when a value does not match one of these patterns (pydantic would echo the regex).
 PATTERN_MESSAGES = {
     FIELD_NAME_PATTERN: "a field name is letters, digits and _ (starting with a letter), at most 64 characters",
     PIN_PATTERN: "pin must be 4 to 8 digits 0-9 (callers type it on the keypad)",
     EMAIL_PATTERN: "not an e-mail address; use name@example.com",
+    HEADER_TOKEN_PATTERN: "use visible ASCII characters only (no spaces), e.g. a UUID",
 }
 
 NO_NUL_PATTERN = "^[^\\u0000]*$"

@@ -45,6 +45,8 @@ async def test_nul_bytes_are_the_same_422_everywhere(client: httpx.AsyncClient, 
     ]
     for path, body in posts:
         _assert_422(await client.post(path, json=body, headers=auth), "NUL")
+    keyed = await client.post("/api/batches", json={"candidate_ids": [cid]}, headers={**auth, "Idempotency-Key": "k\x00"})
+    assert keyed.status_code == 422, keyed.text  # a header value is visible ASCII (h11 refuses NUL; ASGI may not)
     for path in ("/api/candidates/cand%00x", "/api/calls?batch_id=b%00", "/api/batches/bat_%00"):
         _assert_422(await client.get(path, headers=auth), "NUL")
     listed = await client.get("/api/calls", headers=auth)
