@@ -119,4 +119,18 @@ PERSONAS = [
         saved={"quota_attainment": "121%"},
         outcome=None,
     ),
+    Persona(
+        "no longer looking",
+        ["Yes, it's me", "Actually I'm no longer looking for a job"],
+        [*IDENTIFY, call("not_looking", reason="no_longer_looking")],
+        outcome="no_longer_looking",
+        said=["good luck"],
+    ),
+    Persona(
+        "took another job",
+        ["Speaking", "I took another job last week"],
+        [*IDENTIFY, call("not_looking", reason="accepted_other_job")],
+        outcome="accepted_other_job",
+        said=["Congratulations on the new job"],
+    ),
 ]
