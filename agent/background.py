@@ -7,7 +7,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-logger = logging.getLogger("dialer.agent")
+logger = logging.getLogger(__name__)
 
 
 class BackgroundTasks:

@@ -15,7 +15,7 @@ import aiohttp
 from livekit import api
 from livekit.protocol.sip import SIPTransferStatus
 
-logger = logging.getLogger("dialer.agent")
+logger = logging.getLogger(__name__)
 
 # A hang-up waits this long for LiveKit, then gives up (the room's departure and empty time-outs close it anyway):
 # the job's shutdown must not hang on an unreachable server.

@@ -47,7 +47,7 @@ from .dialer_client import DialerAPIError, DialerClient, DialerRejected
 from .schemas import CallContext, CallField, Outcome
 from .validation import AnswerInvalid, normalize_answer
 
-logger = logging.getLogger("dialer.agent")
+logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "The system could not save that just now. Apologise briefly and carry on with the next question."
 T = TypeVar("T")

@@ -23,7 +23,7 @@ from .dialer_client import DialerClient, DialerRejected, DialerUnavailable
 from .dtmf import DIGITS, DtmfBuffer, digits_of
 from .schemas import Identification, InterviewChoice
 
-logger = logging.getLogger("dialer.agent")
+logger = logging.getLogger(__name__)
 
 WELCOME = (
     "Welcome to the interview briefing line. Please enter your briefing PIN on the keypad, "

@@ -13,14 +13,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-Channel = Literal["sip", "web"]
+from dialer.agent_dispatch import (
+    ATTR_CALL_ID,
+    ATTR_INTERVIEW_ID,
+    ATTR_MODE,
+    ATTR_SANDBOX_ANSWERED_BY,
+    ATTR_SIP_CALL_STATUS,
+    ATTR_SIP_PHONE,
+    GAP_FILLING,
+    KEY_ATTEMPT_ID,
+    KEY_CALL_ID,
+    KEY_CANDIDATE_ID,
+    KEY_DIALER_URL,
+    KEY_INTERVIEW_ID,
+    KEY_MODE,
+    KEY_TOKEN,
+    MODES,
+)
 
-ATTR_MODE = "dialer.mode"
-ATTR_CALL_ID = "dialer.call_id"
-ATTR_INTERVIEW_ID = "dialer.interview_id"
-ATTR_SIP_CALL_STATUS = "sip.callStatus"
-ATTR_SIP_PHONE = "sip.phoneNumber"
-ATTR_SANDBOX_ANSWERED_BY = "sandbox.answeredBy"
+__all__ = ["ATTR_SANDBOX_ANSWERED_BY", "ATTR_SIP_CALL_STATUS", "BriefingJob", "GapFillingJob", "ModeError",
+           "ResolvedJob", "is_sip", "resolve_mode"]
+
+Channel = Literal["sip", "web"]
 
 
 @dataclass(frozen=True)
@@ -83,16 +97,16 @@ def resolve_mode(metadata: str | None, attributes: Mapping[str, str]) -> GapFill
     if not isinstance(meta, dict):
         return ModeError("dispatch metadata is not a JSON object")
 
-    mode = meta.get("mode")
-    if mode not in ("gap_filling", "briefing"):
+    mode = meta.get(KEY_MODE)
+    if mode not in MODES:
         return ModeError(f"dispatch metadata has no known mode (got {_shown(mode)})")
     attr_mode = attributes.get(ATTR_MODE)
     if attr_mode and attr_mode != mode:
         return ModeError(f"contradictory mode: dispatch says {mode}, participant says {_shown(attr_mode)}")
 
     channel: Channel = "sip" if is_sip(attributes) else "web"
-    dialer_url = _text(meta.get("dialer_url"))
-    if mode == "gap_filling":
+    dialer_url = _text(meta.get(KEY_DIALER_URL))
+    if mode == GAP_FILLING:
         return _gap_filling(meta, attributes, channel, dialer_url)
     return _briefing(meta, attributes, channel, dialer_url)
 
@@ -100,8 +114,8 @@ def resolve_mode(metadata: str | None, attributes: Mapping[str, str]) -> GapFill
 def _gap_filling(
     meta: dict[str, object], attributes: Mapping[str, str], channel: Channel, dialer_url: str | None
 ) -> GapFillingJob | ModeError:
-    call_id = _text(meta.get("call_id"))
-    token = _text(meta.get("token"))
+    call_id = _text(meta.get(KEY_CALL_ID))
+    token = _text(meta.get(KEY_TOKEN))
     if call_id is None:
         return ModeError("gap_filling dispatch has no call_id")
     if token is None:
@@ -113,8 +127,8 @@ def _gap_filling(
         return ModeError("contradictory: gap_filling dispatch but participant names an interview")
     return GapFillingJob(
         call_id=call_id,
-        attempt_id=_text(meta.get("attempt_id")),
-        candidate_id=_text(meta.get("candidate_id")),
+        attempt_id=_text(meta.get(KEY_ATTEMPT_ID)),
+        candidate_id=_text(meta.get(KEY_CANDIDATE_ID)),
         token=token,
         dialer_url=dialer_url,
         channel=channel,
@@ -126,8 +140,8 @@ def _briefing(
 ) -> BriefingJob | ModeError:
     if attributes.get(ATTR_CALL_ID):
         return ModeError("contradictory: briefing dispatch but participant names a call")
-    interview_id = _text(meta.get("interview_id"))
-    token = _text(meta.get("token"))
+    interview_id = _text(meta.get(KEY_INTERVIEW_ID))
+    token = _text(meta.get(KEY_TOKEN))
     attr_interview = attributes.get(ATTR_INTERVIEW_ID)
     if interview_id is None:
         if attr_interview:

@@ -29,7 +29,7 @@ from .modes import ATTR_SANDBOX_ANSWERED_BY, BriefingJob, GapFillingJob, ModeErr
 from .settings import AgentSettings
 from .transcript import TranscriptRecorder
 
-logger = logging.getLogger("dialer.agent")
+logger = logging.getLogger(__name__)
 
 JobAgent = GapFillingAgent | BriefingAgent | CallerIdentificationAgent
 

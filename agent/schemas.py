@@ -1,4 +1,4 @@
-"""The dialer API's responses as the agent reads them (see notes/agent-api.md).
+"""The dialer API's responses (/api/agent/..., api/routers/agent.py) as the agent reads them.
 
 Parsed with pydantic so a malformed response fails loudly at the edge, not deep inside a tool.
 Unknown keys are ignored, so the dialer can add fields without breaking deployed agents.

@@ -17,7 +17,7 @@ from livekit.agents import AgentSession, ConversationItemAddedEvent, llm
 from .dialer_client import DialerAPIError, DialerClient
 from .schemas import Speaker, TranscriptTurn
 
-logger = logging.getLogger("dialer.agent")
+logger = logging.getLogger(__name__)
 
 _ROLES: dict[str, Speaker] = {"assistant": "agent", "user": "callee"}
 

@@ -40,7 +40,7 @@ from .modes import ATTR_SANDBOX_ANSWERED_BY, ATTR_SIP_CALL_STATUS, ModeError, Re
 from .runner import JobSetupError, Models, PreparedJob, create_session, prepare_job, watch_silence
 from .settings import AgentSettings, AgentSettingsError
 
-logger = logging.getLogger("dialer.agent")
+logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)

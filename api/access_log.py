@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-log = logging.getLogger("dialer.access")
+log = logging.getLogger(__name__)
 
 
 def _template(request: Request) -> str:

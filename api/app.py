@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.access_log import install_access_log
+from api.deps import webhook_verifier
 from api import docs
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import ApiLimitConfig, ApiLimits
@@ -70,7 +71,7 @@ def _guard_keys(runtime: Runtime) -> GuardKeys:
 
 def _webhook_token_ok(runtime: Runtime, token: str) -> bool:
     try:
-        runtime.webhook_verifier.verify(token)
+        webhook_verifier(runtime.livekit).verify(token)
     except Exception:  # any failure (malformed, wrong key, expired) is the same refusal
         return False
     return True

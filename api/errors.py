@@ -20,7 +20,7 @@ from api.schemas.rules import PATTERN_MESSAGES
 from dialer.errors import Conflict, DialerError, Forbidden, InvalidInput, NotFound, TooManyAttempts
 from dialer.telephony.base import TelephonyUnavailable
 
-log = logging.getLogger("dialer.api")
+log = logging.getLogger(__name__)
 
 
 class ErrorItem(BaseModel):

@@ -30,8 +30,8 @@ from agent.gap_filling import GapFillingAgent  # noqa: E402
 from agent.modes import GapFillingJob, resolve_mode  # noqa: E402
 from agent.runner import Models, create_session, prepare_job  # noqa: E402
 from agent.settings import AgentSettings  # noqa: E402
-from tests.unit.agent.fake_dialer import FakeDialer, gap_filling_metadata  # noqa: E402
-from tests.unit.agent.scripted_llm import ScriptedLLM, call, say  # noqa: E402
+from dialer_testing.fake_dialer import FakeDialer, gap_filling_metadata  # noqa: E402
+from dialer_testing.scripted_llm import ScriptedLLM, call, say  # noqa: E402
 
 SAMPLE_RATE = 24_000
 SIP_ATTRIBUTES = {"dialer.mode": "gap_filling", "sip.callStatus": "active"}

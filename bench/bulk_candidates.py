@@ -45,7 +45,7 @@ from bench.support import add_database_option, describe_database, scratch_databa
 from config.settings import load_settings  # noqa: E402
 from dialer.errors import ProblemList  # noqa: E402
 from dialer.runtime import Runtime  # noqa: E402
-from dialer.services.candidates import BulkResult, CandidateInput, _normalized  # noqa: E402
+from dialer.services.candidates import BulkResult, CandidateInput, validated_row  # noqa: E402
 from dialer.store.db import Database  # noqa: E402
 from dialer.store.ids import new_id  # noqa: E402
 from dialer.store.models import Candidate  # noqa: E402
@@ -101,7 +101,7 @@ def as_json(inputs: list[CandidateInput]) -> bytes:
 def normalized_rows(inputs: list[CandidateInput]) -> list[dict[str, Any]]:
     """What the service stores for each input, by the service's own normalization."""
     problems = ProblemList()
-    rows = [_normalized(item, ("candidates", i), "US", problems) for i, item in enumerate(inputs)]
+    rows = [validated_row(item, ("candidates", i), "US", problems, call_regions=frozenset({"US"})) for i, item in enumerate(inputs)]
     problems.raise_if_any()
     return rows
 

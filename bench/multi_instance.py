@@ -42,7 +42,7 @@ from dialer.engine.circuit import CircuitBreaker  # noqa: E402
 from dialer.engine.metrics import DialerMetrics  # noqa: E402
 from dialer.store.db import Database  # noqa: E402
 from dialer.store.migrate import upgrade  # noqa: E402
-from tests.integration.multi.harness import (  # noqa: E402
+from dialer_testing.cluster import (  # noqa: E402
     API_KEY,
     BUSY,
     Cluster,

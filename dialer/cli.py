@@ -13,7 +13,7 @@ from dialer.logs import configure_logging
 from dialer.store.db import Database
 from dialer.store.migrate import upgrade
 
-log = logging.getLogger("dialer.cli")
+log = logging.getLogger(__name__)
 
 
 async def _migrate(settings: Settings) -> None:
@@ -33,8 +33,7 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
-    from dialer.runtime import Runtime
+    from api.served import ServedApp
 
     settings.check_production_secrets()
     asyncio.run(_migrate(settings))
@@ -42,7 +41,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     port = args.port or settings.port
     if host != settings.host or port != settings.port:
         settings = settings.model_copy(update={"host": host, "port": port})
-    app = create_app(Runtime.build(settings))
+    app = ServedApp(settings)
     # uvicorn's access log prints raw paths (which can hold phone numbers); ours logs route templates.
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
     return 0

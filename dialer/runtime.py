@@ -1,7 +1,7 @@
 """The composition root: builds every service from settings once, and starts/stops what runs in the background.
 
-Without LIVEKIT_URL the built-in LiveKit sandbox is started on loopback and the dialer is pointed at it: the same
-`livekit-api` client code runs, but no real phone ever rings.
+LiveKit's address is known before the build (`livekit_target`): LIVEKIT_URL, or the built-in sandbox already started
+on loopback, so the same `livekit-api` client code runs and no real phone ever rings.
 """
 
 from __future__ import annotations
@@ -12,20 +12,20 @@ import secrets
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from livekit.api import TokenVerifier, WebhookReceiver
 
-from config.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
+from config.settings import Settings
 from dialer.clock import Clock, SystemClock
-from dialer.engine.circuit import CircuitBreaker, CircuitState
+from dialer.engine.circuit import CircuitBreaker
 from dialer.engine.dispatcher import DispatchConfig, Dispatcher
 from dialer.engine.livekit_events import LiveKitEventHandler
 from dialer.engine.metrics import DialerMetrics
 from dialer.engine.outbox import OutboxSender
 from dialer.engine.reconciler import Reconciler
 from dialer.engine.wakeups import Wakeups
+from dialer.lifecycle import LeaseRules
+from dialer.livekit_target import LiveKitAccess, configured_access, sandbox_access
 from dialer.policy import DEFAULT_RETRY_POLICY, CallingWindow
 from dialer.ratelimit import Limit
 from dialer.services.agent_calls import AgentCallConfig, AgentCallService
@@ -34,23 +34,17 @@ from dialer.services.briefings import BriefingService
 from dialer.services.calls import CallService
 from dialer.services.candidates import CandidateService
 from dialer.services.dnc import DoNotCallService
+from dialer.services.health import HealthService
 from dialer.services.interviews import InterviewService
 from dialer.services.voice import VoiceService
 from dialer.store.db import Database
 from dialer.telephony.livekit import LiveKitTelephony
 
-log = logging.getLogger("dialer.runtime")
+log = logging.getLogger(__name__)
 
 
 def instance_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
-
-
-@dataclass(frozen=True)
-class LiveKitAccess:
-    url: str
-    api_key: str
-    api_secret: str
 
 
 @dataclass
@@ -76,20 +70,17 @@ class Runtime:
     circuit: CircuitBreaker
     metrics: DialerMetrics
     wakeups: Wakeups
-    sandbox: Any = None
+    health: HealthService
     scheduler: AsyncIOScheduler | None = field(default=None)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, livekit: LiveKitAccess | None = None) -> Runtime:
-        """`livekit`: where LiveKit is. Default: LIVEKIT_URL, else the sandbox (its URL is known once started)."""
+        """`livekit`: where LiveKit is (livekit_target.livekit_for: LIVEKIT_URL, or a sandbox already started).
+        Without it and without LIVEKIT_URL, no LiveKit at all: for the API alone, where nothing is dialled."""
         clock = clock or SystemClock()
         db = Database(settings.database_url)
         if livekit is None:
-            if settings.uses_sandbox:
-                livekit = LiveKitAccess(url="", api_key=SANDBOX_API_KEY, api_secret=SANDBOX_API_SECRET)
-            else:
-                assert settings.livekit_url and settings.livekit_api_key and settings.livekit_api_secret
-                livekit = LiveKitAccess(settings.livekit_url, settings.livekit_api_key, settings.livekit_api_secret)
+            livekit = configured_access(settings) or sandbox_access(url="")
         telephony = LiveKitTelephony(
             url=livekit.url, api_key=livekit.api_key, api_secret=livekit.api_secret,
             request_timeout_s=settings.livekit_timeout_s,
@@ -108,6 +99,7 @@ class Runtime:
         db.on_commit(metrics.note_commit)
         window = CallingWindow.from_strings(settings.call_window_start, settings.call_window_end, settings.call_weekdays)
         retry = DEFAULT_RETRY_POLICY
+        lease = LeaseRules(settings.ringing_timeout_s, settings.max_call_duration_s, settings.dial_lease_s)
         dispatcher = Dispatcher(
             db=db,
             clock=clock,
@@ -145,16 +137,18 @@ class Runtime:
                 holidays=settings.holiday_calendar,
                 caller_defaults=settings.caller_defaults,
             ),
+            telephony=telephony,
         )
         outbox = OutboxSender(
             db=db, clock=clock, url=settings.webhook_url, secret=settings.webhook_secret, build_report=agent_calls.report
         )
         voice = VoiceService(
-            db=db, clock=clock, telephony=telephony,
+            db=db, clock=clock,
             agent_name=settings.agent_name,
             secret=settings.secret_key,
             dialer_url=settings.base_url,
-            max_call_duration_s=settings.max_call_duration_s,
+            lease=lease,
+            telephony=telephony,
         )
         return cls(
             settings=settings,
@@ -185,7 +179,9 @@ class Runtime:
             dnc=DoNotCallService(db=db, clock=clock, default_region=settings.default_region),
             agent_calls=agent_calls,
             dispatcher=dispatcher,
-            livekit_events=LiveKitEventHandler(db=db, clock=clock, retry=retry, telephony=telephony, voice=voice),
+            livekit_events=LiveKitEventHandler(
+                db=db, clock=clock, retry=retry, lease=lease, telephony=telephony
+            ),
             outbox=outbox,
             reconciler=Reconciler(
                 db=db, clock=clock,
@@ -209,42 +205,14 @@ class Runtime:
             circuit=circuit,
             metrics=metrics,
             wakeups=wakeups,
-        )
-
-    @property
-    def webhook_verifier(self) -> TokenVerifier:
-        """Checks the JWT LiveKit signs each webhook with (before its body is read)."""
-        return TokenVerifier(self.livekit.api_key, self.livekit.api_secret)
-
-    @property
-    def webhook_receiver(self) -> WebhookReceiver:
-        return WebhookReceiver(TokenVerifier(self.livekit.api_key, self.livekit.api_secret))
-
-    async def start_sandbox(self, *, webhook_url: str | None = None, **options: Any) -> None:
-        """`options` go to LiveKitSandbox (tests: ring_delay_s=0, auto_hangup=False, an injected clock)."""
-        from sandbox import LiveKitSandbox
-
-        self.sandbox = LiveKitSandbox(
-            api_key=self.livekit.api_key,
-            api_secret=self.livekit.api_secret,
-            webhook_url=webhook_url or f"{self.settings.base_url}/api/livekit/webhook",
-            seed_outbound_trunk_id=self.settings.sip_outbound_trunk_id,
-            **options,
-        )
-        url = await self.sandbox.start(self.settings.host, self.settings.sandbox_port)
-        self.livekit = LiveKitAccess(url=url, api_key=self.livekit.api_key, api_secret=self.livekit.api_secret)
-        self.telephony.url = url
-        banner = "=" * 78
-        log.warning(
-            "\n%s\n  LIVEKIT_URL is not set: using the built-in LiveKit SANDBOX at %s\n"
-            "  NO REAL PHONE CALL IS PLACED. Reserved test numbers choose each call's outcome (see README).\n%s",
-            banner, url, banner,
+            health=HealthService(
+                db=db, clock=clock, circuit=circuit, metrics=metrics, owner=owner,
+                livekit="sandbox" if settings.uses_sandbox else "livekit",
+            ),
         )
 
     async def start(self) -> None:
-        """Start background work: the sandbox (if no LIVEKIT_URL), the dispatcher and APScheduler's clock."""
-        if self.settings.uses_sandbox and not self.livekit.url:
-            await self.start_sandbox()
+        """Start background work: the dispatcher, the wake-up listener and APScheduler's clock."""
         self.dispatcher.running = True
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(self._tick_dispatch, "interval", seconds=self.settings.dispatch_interval_s, id="dispatch")
@@ -262,18 +230,6 @@ class Runtime:
         """APScheduler is only the clock: each tick wakes the dispatcher, which holds no state of its own."""
         self.dispatcher.wake()
 
-    def health_details(self) -> dict[str, object]:
-        return {
-            "livekit": "sandbox" if self.settings.uses_sandbox else "livekit",
-            "instance": self.owner,
-            "circuit": self.circuit.snapshot().as_dict(),
-        }
-
-    @property
-    def degraded(self) -> bool:
-        """Dialling is paused or probing: LiveKit or the trunk has been failing."""
-        return self.circuit.state is not CircuitState.CLOSED
-
     async def stop(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
@@ -282,7 +238,4 @@ class Runtime:
         await self.dispatcher.stop()
         await self.outbox.close()
         await self.telephony.close()
-        if self.sandbox is not None:
-            await self.sandbox.stop()
-            self.sandbox = None
         await self.db.dispose()

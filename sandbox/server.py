@@ -30,7 +30,7 @@ from .trunks import SipConfigStore
 from .twirp import RecordedRequest, TwirpServer
 from .webhooks import WebhookDelivery, WebhookSender
 
-logger = logging.getLogger("sandbox")
+logger = logging.getLogger(__name__)
 
 DEFAULT_OUTBOUND_TRUNK_ID = "ST_sandbox"
 _SEED_TRUNK = SIPOutboundTrunkInfo(

@@ -15,8 +15,9 @@ import httpx
 import uvicorn
 
 from api.app import create_app
-from config.settings import Settings
+from config.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
 from dialer.clock import ManualClock
+from dialer.livekit_target import sandbox_access
 from dialer.runtime import Runtime
 from sandbox import LiveKitSandbox
 
@@ -61,14 +62,18 @@ async def running_stack(
     port = sock.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     settings = settings.model_copy(update={"public_url": base_url, "sandbox_port": 0})
-    runtime = Runtime.build(settings, clock=clock)
-    options = {"ring_delay_s": 0.0, "auto_hangup": False, "departure_time_scale": 0.0, "clock": lambda: clock.now().timestamp(), **sandbox_options}
-    await runtime.start_sandbox(webhook_url=f"{base_url}{webhook_path}", **options)
+    options = {"ring_delay_s": 0.0, "auto_hangup": False, "departure_time_scale": 0.0,
+               "clock": lambda: clock.now().timestamp(), **sandbox_options}
+    sandbox = LiveKitSandbox(api_key=SANDBOX_API_KEY, api_secret=SANDBOX_API_SECRET,
+                             webhook_url=f"{base_url}{webhook_path}", seed_outbound_trunk_id=settings.sip_outbound_trunk_id,
+                             **options)
+    url = await sandbox.start("127.0.0.1", 0)
+    runtime = Runtime.build(settings, clock=clock, livekit=sandbox_access(url))  # LiveKit first, then the dialer
     server = uvicorn.Server(uvicorn.Config(create_app(runtime, manage_runtime=False), lifespan="off", log_level="warning"))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     http = httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {settings.api_key}"})
     try:
-        yield Stack(runtime=runtime, sandbox=runtime.sandbox, http=http, clock=clock, base_url=base_url)
+        yield Stack(runtime=runtime, sandbox=sandbox, http=http, clock=clock, base_url=base_url)
     finally:
         await http.aclose()
         await runtime.dispatcher.stop()
@@ -76,3 +81,4 @@ async def running_stack(
         await serving
         sock.close()
         await runtime.stop()
+        await sandbox.stop()

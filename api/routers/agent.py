@@ -2,38 +2,52 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
 from api.auth import bearer_matches, unauthorized
-from api.deps import Credentials, RuntimeDep
-from api.schemas.agent import CallbackIn, DoNotCallRequestIn, EndIn, FieldAnswerIn, IdentifyIn, PinIn, TranscriptIn
+from api.deps import AgentCalls, Briefings, ClockDep, Credentials, SettingsDep, Voice
+from api.schemas.agent import (
+    BriefingOut,
+    CallbackIn,
+    CallbackOut,
+    CallContextOut,
+    DoNotCallRequestIn,
+    EndIn,
+    FieldAnswerIn,
+    FieldSavedOut,
+    IdentificationOut,
+    IdentifyIn,
+    PinIn,
+    TranscriptIn,
+)
+from config.settings import Settings
 from dialer import credentials
+from dialer.clock import Clock
 from dialer.services.agent_calls import Turn
-from dialer.telephony.base import TelephonyUnavailable
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
-log = logging.getLogger("dialer.api.agent")
 
 
-def _require_scope(runtime: RuntimeDep, creds: Credentials, *, kind: str, subject: str) -> None:
+def _require_scope(settings: Settings, clock: Clock, creds: Credentials, *, kind: str, subject: str) -> None:
     """The bearer must be a credential the dialer issued for exactly this call or interview, still valid."""
     if creds is None:
         raise unauthorized(f"send the {kind}'s credential: Authorization: Bearer <token from the dispatch metadata>")
     try:
-        scope = credentials.verify(creds.credentials, secret=runtime.settings.secret_key, now=runtime.clock.now())
+        scope = credentials.verify(creds.credentials, secret=settings.secret_key, now=clock.now())
     except credentials.InvalidCredential as exc:
         raise unauthorized(f"credential rejected: {exc}") from None
     if scope != credentials.Scope(kind, subject):
         raise unauthorized(f"this credential is for another {kind}")
 
 
-async def call_scope(call_id: str, runtime: RuntimeDep, creds: Credentials) -> str:
+async def call_scope(
+    call_id: str, settings: SettingsDep, clock: ClockDep, creds: Credentials, agent_calls: AgentCalls
+) -> str:
     """The call's own credential, and only while the call is open (it dies with the call)."""
-    _require_scope(runtime, creds, kind="call", subject=call_id)
-    if not await runtime.agent_calls.open_for_agent(call_id):
+    _require_scope(settings, clock, creds, kind="call", subject=call_id)
+    if not await agent_calls.open_for_agent(call_id):
         raise unauthorized("this call has ended; its credential no longer opens it")
     return call_id
 
@@ -41,21 +55,23 @@ async def call_scope(call_id: str, runtime: RuntimeDep, creds: Credentials) -> s
 CallId = Annotated[str, Depends(call_scope)]
 
 
-def _is_agent_key(runtime: RuntimeDep, creds: Credentials) -> bool:
-    return creds is not None and bearer_matches(creds, runtime.settings.agent_api_key)
+def _is_agent_key(settings: Settings, creds: Credentials) -> bool:
+    return creds is not None and bearer_matches(creds, settings.agent_api_key)
 
 
-async def interview_scope(interview_id: str, runtime: RuntimeDep, creds: Credentials) -> str:
+async def interview_scope(
+    interview_id: str, settings: SettingsDep, clock: ClockDep, creds: Credentials, voice: Voice
+) -> str:
     """An interview's own credential (web briefing), or the agent workers' key (callers to the briefing number)."""
-    if not _is_agent_key(runtime, creds):
-        _require_scope(runtime, creds, kind="interview", subject=interview_id)
-        if not await runtime.voice.interview_session_open(interview_id):
+    if not _is_agent_key(settings, creds):
+        _require_scope(settings, clock, creds, kind="interview", subject=interview_id)
+        if not await voice.interview_session_open(interview_id):
             raise unauthorized("this briefing session has ended; its credential no longer opens it")
     return interview_id
 
 
-async def agent_key(runtime: RuntimeDep, creds: Credentials) -> None:
-    if not _is_agent_key(runtime, creds):
+async def agent_key(settings: SettingsDep, creds: Credentials) -> None:
+    if not _is_agent_key(settings, creds):
         raise unauthorized("send the agent key: Authorization: Bearer <DIALER_AGENT_API_KEY>")
 
 
@@ -63,53 +79,49 @@ InterviewId = Annotated[str, Depends(interview_scope)]
 
 
 @router.get("/calls/{call_id}/context")
-async def context(call_id: CallId, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.agent_calls.context(call_id)
+async def context(call_id: CallId, agent_calls: AgentCalls) -> CallContextOut:
+    return CallContextOut.model_validate(await agent_calls.context(call_id))
 
 
 @router.post("/calls/{call_id}/fields")
-async def record_field(call_id: CallId, body: FieldAnswerIn, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.agent_calls.record_field(
+async def record_field(call_id: CallId, body: FieldAnswerIn, agent_calls: AgentCalls) -> FieldSavedOut:
+    saved = await agent_calls.record_field(
         call_id, name=body.name, value=body.value, status=body.status, source_text=body.source_text
     )
+    return FieldSavedOut.model_validate(saved)
 
 
 @router.post("/calls/{call_id}/transcript", status_code=status.HTTP_204_NO_CONTENT)
-async def transcript(call_id: CallId, body: TranscriptIn, runtime: RuntimeDep) -> None:
+async def transcript(call_id: CallId, body: TranscriptIn, agent_calls: AgentCalls) -> None:
     turns = [Turn(role="callee" if t.role in ("callee", "user") else "agent", text=t.text, at=t.at) for t in body.turns]
-    await runtime.agent_calls.add_transcript(call_id, turns)
+    await agent_calls.add_transcript(call_id, turns)
 
 
 @router.post("/calls/{call_id}/do-not-call", status_code=status.HTTP_204_NO_CONTENT)
-async def do_not_call(call_id: CallId, body: DoNotCallRequestIn, runtime: RuntimeDep) -> None:
-    await runtime.agent_calls.do_not_call(call_id, body.reason)
+async def do_not_call(call_id: CallId, body: DoNotCallRequestIn, agent_calls: AgentCalls) -> None:
+    await agent_calls.do_not_call(call_id, body.reason)
 
 
 @router.post("/calls/{call_id}/callback")
-async def callback(call_id: CallId, body: CallbackIn, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.agent_calls.callback(call_id, body.at_local)
+async def callback(call_id: CallId, body: CallbackIn, agent_calls: AgentCalls) -> CallbackOut:
+    return CallbackOut.model_validate(await agent_calls.callback(call_id, body.at_local))
 
 
 @router.post("/calls/{call_id}/end", status_code=status.HTTP_204_NO_CONTENT)
-async def end(call_id: CallId, body: EndIn, runtime: RuntimeDep) -> None:
-    room = await runtime.agent_calls.end(call_id, outcome=body.outcome, reason=body.reason)
-    if room:
-        try:
-            await runtime.telephony.end_room(room)
-        except TelephonyUnavailable as exc:
-            log.warning("call %s: could not close its room: %s", call_id, exc.detail)
+async def end(call_id: CallId, body: EndIn, agent_calls: AgentCalls) -> None:
+    await agent_calls.end(call_id, outcome=body.outcome, reason=body.reason)
 
 
 @router.get("/interviews/{interview_id}/briefing")
-async def briefing(interview_id: InterviewId, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.briefings.briefing(interview_id)
+async def briefing(interview_id: InterviewId, briefings: Briefings) -> BriefingOut:
+    return BriefingOut.model_validate(await briefings.briefing(interview_id))
 
 
 @router.post("/briefing/identify", dependencies=[Depends(agent_key)])
-async def identify(body: IdentifyIn, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.briefings.identify(body.phone)
+async def identify(body: IdentifyIn, briefings: Briefings) -> IdentificationOut:
+    return IdentificationOut.model_validate(await briefings.identify(body.phone))
 
 
 @router.post("/briefing/verify-pin", dependencies=[Depends(agent_key)])
-async def verify_pin(body: PinIn, runtime: RuntimeDep) -> dict[str, Any]:
-    return await runtime.briefings.verify_pin(body.pin, body.phone)
+async def verify_pin(body: PinIn, briefings: Briefings) -> IdentificationOut:
+    return IdentificationOut.model_validate(await briefings.verify_pin(body.pin, body.phone))

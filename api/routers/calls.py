@@ -4,34 +4,34 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import ApiKey, RuntimeDep
+from api.deps import ApiKey, Calls
 from api.schemas.calls import CallIn, CallList, CallOut
 
 router = APIRouter(prefix="/api/calls", tags=["calls"], dependencies=[ApiKey])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def call_now(body: CallIn, runtime: RuntimeDep) -> CallOut:
+async def call_now(body: CallIn, calls: Calls) -> CallOut:
     """One call now (the "Call candidate" button), still within the calling rules."""
-    call = await runtime.calls.call_now(body.candidate_id, body.to_identity())
-    return CallOut.of(await runtime.calls.get(call.id))
+    call = await calls.call_now(body.candidate_id, body.to_identity())
+    return CallOut.of(await calls.get(call.id))
 
 
 @router.get("")
 async def list_calls(
-    runtime: RuntimeDep,
+    calls: Calls,
     batch_id: str | None = None,
     candidate_id: str | None = None,
     state: str | None = None,
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> CallList:
-    details = await runtime.calls.list_calls(batch_id=batch_id, candidate_id=candidate_id, state=state, after=after, limit=limit)
+    details = await calls.list_calls(batch_id=batch_id, candidate_id=candidate_id, state=state, after=after, limit=limit)
     return CallList(
         items=[CallOut.of(d) for d in details], next_after=details[-1].call.id if len(details) == limit else None
     )
 
 
 @router.get("/{call_id}")
-async def get_call(call_id: str, runtime: RuntimeDep) -> CallOut:
-    return CallOut.of(await runtime.calls.get(call_id))
+async def get_call(call_id: str, calls: Calls) -> CallOut:
+    return CallOut.of(await calls.get(call_id))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from google.protobuf.json_format import Parse, ParseError
 from livekit.protocol.webhook import WebhookEvent
 
-from api.deps import RuntimeDep
+from api.deps import LiveKitEvents, WebhookVerifierDep
 from dialer.store.retry import with_retries
 
 router = APIRouter(tags=["livekit"])
@@ -21,7 +21,7 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 @router.post("/api/livekit/webhook")
-async def livekit_webhook(request: Request, runtime: RuntimeDep) -> dict[str, str]:
+async def livekit_webhook(request: Request, verifier: WebhookVerifierDep, events: LiveKitEvents) -> dict[str, str]:
     """LiveKit's signed webhooks: a JWT in Authorization carrying the body's sha256.
 
     The JWT is verified before a byte of the body is read (an unsigned body is never read at all); the body is then
@@ -29,7 +29,7 @@ async def livekit_webhook(request: Request, runtime: RuntimeDep) -> dict[str, st
     event is a 400 that says so, not a signature error.
     """
     try:
-        claims = runtime.webhook_verifier.verify(request.headers.get("Authorization", ""))
+        claims = verifier.verify(request.headers.get("Authorization", ""))
     except Exception:
         raise _unauthorized("webhook signature is missing or does not match") from None
     if not claims.sha256:
@@ -47,7 +47,7 @@ async def livekit_webhook(request: Request, runtime: RuntimeDep) -> dict[str, st
         event = Parse(body.decode("utf-8"), WebhookEvent(), ignore_unknown_fields=True)
     except (UnicodeDecodeError, ParseError) as exc:
         raise HTTPException(status_code=400, detail=f"signed body is not a LiveKit webhook event ({_reason(exc)})") from None
-    result = await with_retries(lambda: runtime.livekit_events.handle(event), what="livekit webhook")
+    result = await with_retries(lambda: events.handle(event), what="livekit webhook")
     return {"result": result}
 
 

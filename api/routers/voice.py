@@ -7,11 +7,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import Field
 
-from api.deps import ApiKey, RuntimeDep
+from api.deps import ApiKey, Voice, VoiceAccessDep
 from api.errors import ErrorOut
 from api.schemas.base import Request, Response
-from dialer.services.voice import MissingId, VoiceAccess
-from dialer.telephony.base import TelephonyUnavailable
+from dialer.services.voice import MissingId
 
 router = APIRouter(prefix="/api/voice", tags=["voice"], dependencies=[ApiKey])
 
@@ -32,11 +31,9 @@ class VoiceTokenResponse(Response):
 
 
 @router.post("/token", responses={503: {"model": ErrorOut, "description": "LiveKit is not reachable; retry shortly"}})
-async def voice_token(body: VoiceTokenRequest, runtime: RuntimeDep) -> VoiceTokenResponse:
-    lk = runtime.livekit
-    access = VoiceAccess(ws_url=lk.url.replace("http://", "ws://").replace("https://", "wss://"), api_key=lk.api_key, api_secret=lk.api_secret)
+async def voice_token(body: VoiceTokenRequest, voice: Voice, access: VoiceAccessDep) -> VoiceTokenResponse:
     try:
-        token = await runtime.voice.create_token(
+        token = await voice.create_token(
             access,
             mode=body.mode,
             user_name=body.user_name,
@@ -50,11 +47,5 @@ async def voice_token(body: VoiceTokenRequest, runtime: RuntimeDep) -> VoiceToke
 
 
 @router.get("/session/{room_name}/status")
-async def session_status(room_name: str, runtime: RuntimeDep) -> dict[str, Any]:
-    status = await runtime.voice.status(room_name)
-    try:
-        participants = await runtime.telephony.participants(room_name)
-        status["participants"] = [{"identity": p.identity, "kind": p.kind} for p in participants]
-    except TelephonyUnavailable:
-        status["participants"] = None  # LiveKit unreachable: the rest of the status still stands
-    return status
+async def session_status(room_name: str, voice: Voice) -> dict[str, Any]:
+    return await voice.status(room_name)

@@ -7,22 +7,24 @@ cookie that `POST /web/login` sets after checking the API key once.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import Field
 
-from api.deps import RuntimeDep
+from api.deps import ClockDep, LiveKitDep, SettingsDep
 from api.limits import retry_after_header
 from api.request_guard import client_address
 from api.schemas.base import Request as RequestBody
 from api.web import session
-from dialer.runtime import Runtime
+from config.settings import Settings
+from dialer.clock import Clock
 
-log = logging.getLogger("dialer.web")
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 PAGES = {"dashboard": HERE / "pages" / "dashboard.html", "briefing": HERE / "pages" / "briefing.html"}
@@ -53,8 +55,23 @@ def _origins(url: str) -> list[str]:
     return [f"{scheme}://{host}" for host in hosts for scheme in (ws, http)]
 
 
-def _security_headers(request: Request, response: Response) -> None:
-    livekit_url = request.app.state.runtime.livekit.url
+@dataclass(frozen=True)
+class WebContext:
+    """What the pages' routes need: the keys to check, the time, and LiveKit's address (for the CSP)."""
+
+    settings: Settings
+    clock: Clock
+    livekit_url: str
+
+
+def _web_context(settings: SettingsDep, clock: ClockDep, livekit: LiveKitDep) -> WebContext:
+    return WebContext(settings=settings, clock=clock, livekit_url=livekit.url)
+
+
+Web = Annotated[WebContext, Depends(_web_context)]
+
+
+def _security_headers(response: Response, livekit_url: str) -> None:
     connect = " ".join(["'self'", *_origins(livekit_url)])
     response.headers["Content-Security-Policy"] = (
         f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src {connect}; "
@@ -65,18 +82,18 @@ def _security_headers(request: Request, response: Response) -> None:
     response.headers["Cache-Control"] = "no-store"
 
 
-def _signed_in(request: Request, runtime: Runtime) -> bool:
-    settings = runtime.settings
+def _signed_in(request: Request, web: WebContext) -> bool:
+    settings = web.settings
     cookie = request.cookies.get(session.COOKIE_NAME)
-    return session.is_valid(cookie, secret=settings.secret_key, api_key=settings.api_key, now=runtime.clock.now())
+    return session.is_valid(cookie, secret=settings.secret_key, api_key=settings.api_key, now=web.clock.now())
 
 
-def _page(request: Request, runtime: Runtime, name: str) -> Response:
-    if not _signed_in(request, runtime):
+def _page(request: Request, web: WebContext, name: str) -> Response:
+    if not _signed_in(request, web):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/web/login?next={quote(target, safe='')}", status_code=status.HTTP_303_SEE_OTHER)
     response = FileResponse(PAGES[name], media_type="text/html; charset=utf-8")
-    _security_headers(request, response)
+    _security_headers(response, web.livekit_url)
     return response
 
 
@@ -91,21 +108,21 @@ async def web_root() -> RedirectResponse:
 
 
 @router.get("/web/")
-async def dashboard(request: Request, runtime: RuntimeDep) -> Response:
+async def dashboard(request: Request, web: Web) -> Response:
     """The recruiters' batch dashboard."""
-    return _page(request, runtime, "dashboard")
+    return _page(request, web, "dashboard")
 
 
 @router.get("/web/briefing")
-async def briefing(request: Request, runtime: RuntimeDep) -> Response:
+async def briefing(request: Request, web: Web) -> Response:
     """The interviewer's browser briefing (`?interview_id=` preselects one)."""
-    return _page(request, runtime, "briefing")
+    return _page(request, web, "briefing")
 
 
 @router.get("/web/login")
-async def login_page(request: Request) -> Response:
+async def login_page(web: Web) -> Response:
     response = FileResponse(LOGIN_PAGE, media_type="text/html; charset=utf-8")
-    _security_headers(request, response)
+    _security_headers(response, web.livekit_url)
     return response
 
 
@@ -113,13 +130,13 @@ async def login_page(request: Request) -> Response:
 async def login(
     body: LoginIn,
     request: Request,
-    runtime: RuntimeDep,
+    web: Web,
     x_requested_with: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Check the API key once and set the session cookie. The CSRF header is required here too, so another site
     cannot sign a browser in behind its user's back."""
     _require_ui_header(x_requested_with)
-    settings = runtime.settings
+    settings = web.settings
     if not session.api_key_matches(body.api_key, settings.api_key):
         log.warning("web sign-in refused: wrong API key")
         verdict = await request.app.state.limits.failed(client_address(request.scope))
@@ -130,7 +147,7 @@ async def login(
                 headers=retry_after_header(verdict),
             )
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong API key")
-    value = session.issue(secret=settings.secret_key, api_key=settings.api_key, now=runtime.clock.now())
+    value = session.issue(secret=settings.secret_key, api_key=settings.api_key, now=web.clock.now())
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.set_cookie(
         session.COOKIE_NAME,
@@ -139,7 +156,7 @@ async def login(
         path="/",
         httponly=True,
         samesite="strict",
-        secure=_is_https(request, runtime),
+        secure=_is_https(request, web.settings),
     )
     log.info("web sign-in")
     return response
@@ -147,13 +164,13 @@ async def login(
 
 @router.post("/web/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(
-    request: Request, runtime: RuntimeDep, x_requested_with: Annotated[str | None, Header()] = None
+    request: Request, settings: SettingsDep, x_requested_with: Annotated[str | None, Header()] = None
 ) -> Response:
     """Clear the cookie. Signed cookies cannot be revoked server-side: rotating DIALER_SECRET_KEY signs out everyone."""
     _require_ui_header(x_requested_with)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(
-        session.COOKIE_NAME, path="/", httponly=True, samesite="strict", secure=_is_https(request, runtime)
+        session.COOKIE_NAME, path="/", httponly=True, samesite="strict", secure=_is_https(request, settings)
     )
     return response
 
@@ -173,6 +190,6 @@ def _require_ui_header(value: str | None) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"send the header {session.CSRF_HEADER}: {session.CSRF_VALUE}")
 
 
-def _is_https(request: Request, runtime: Runtime) -> bool:
+def _is_https(request: Request, settings: Settings) -> bool:
     """Secure cookies when served over TLS, or behind a TLS proxy that DIALER_PUBLIC_URL names."""
-    return request.url.scheme == "https" or (runtime.settings.public_url or "").startswith("https://")
+    return request.url.scheme == "https" or (settings.public_url or "").startswith("https://")

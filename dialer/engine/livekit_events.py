@@ -14,16 +14,17 @@ from livekit.protocol.webhook import WebhookEvent
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer import agent_dispatch
 from dialer.clock import Clock
-from dialer.engine.results import attempt_for_room, end_attempt, mark_answered
+from dialer.lifecycle import LeaseRules
+from dialer.lifecycle.calls import attempt_for_room, end_attempt, mark_answered
+from dialer.lifecycle.sessions import end_voice_session, is_open_voice_session
 from dialer.policy import RetryPolicy
-from dialer.provisioning.desired import BRIEFING_ROOM_PREFIX
-from dialer.services.voice import VoiceService
 from dialer.store.db import Database
 from dialer.store.models import Attempt, Call, ReceivedWebhook
 from dialer.telephony.base import Telephony, TelephonyUnavailable
 
-log = logging.getLogger("dialer.webhooks.livekit")
+log = logging.getLogger(__name__)
 
 HANDLED = ("participant_joined", "participant_left", "room_finished")
 
@@ -35,18 +36,18 @@ def _event_time(event: WebhookEvent, clock: Clock) -> datetime:
 
 
 def _is_callee(participant: ParticipantInfo, call_id: str) -> bool:
-    return participant.identity == f"callee-{call_id}" or participant.attributes.get("dialer.call_id") == call_id
+    return agent_dispatch.is_callee(participant.identity, participant.attributes, call_id)
 
 
 class LiveKitEventHandler:
     def __init__(
-        self, *, db: Database, clock: Clock, retry: RetryPolicy, telephony: Telephony, voice: VoiceService
+        self, *, db: Database, clock: Clock, retry: RetryPolicy, lease: LeaseRules, telephony: Telephony
     ) -> None:
         self._db = db
         self._clock = clock
         self._retry = retry
+        self._lease = lease
         self._telephony = telephony
-        self._voice = voice
 
     async def handle(self, event: WebhookEvent) -> str:
         """Returns what happened: applied, duplicate or ignored (for the response body and tests)."""
@@ -75,8 +76,8 @@ class LiveKitEventHandler:
         """Moves the call on; True when the room should be closed (the callee left)."""
         at = _event_time(event, self._clock)
         if event.event == "participant_joined" and _is_callee(event.participant, call.id):
-            if event.participant.attributes.get("sip.callStatus", "active") == "active":
-                mark_answered(attempt, call, at)
+            if event.participant.attributes.get(agent_dispatch.ATTR_SIP_CALL_STATUS, "active") == "active":
+                mark_answered(attempt, call, at, self._lease)
             return False
         if attempt.answered_at is None:
             # Before an answer, the SIP response to our own request says how the attempt ended (busy, no answer…);
@@ -90,12 +91,15 @@ class LiveKitEventHandler:
 
     async def _is_ours(self, room_name: str) -> bool:
         """A browser session the dialer opened, or a briefing-number caller's room (the dispatch rule's prefix)."""
-        return room_name.startswith(BRIEFING_ROOM_PREFIX) or await self._voice.is_open_session(room_name)
+        if room_name.startswith(agent_dispatch.BRIEFING_ROOM_PREFIX):
+            return True
+        async with self._db.transaction() as session:
+            return await is_open_voice_session(session, room_name)
 
     async def _session_room(self, event: WebhookEvent) -> str:
         """Rooms that are not phone calls (briefings): close when the last human leaves; record the end."""
         if event.event == "room_finished":
-            return "applied" if await self._voice.session_ended(event.room.name) else "ignored"
+            return "applied" if await self._session_ended(event.room.name) else "ignored"
         if event.event != "participant_left" or event.participant.kind == ParticipantInfo.Kind.AGENT:
             return "ignored"
         if not await self._is_ours(event.room.name):
@@ -104,8 +108,12 @@ class LiveKitEventHandler:
             remaining = await self._telephony.participants(event.room.name)
             if not any(p.kind != "agent" and p.identity != event.participant.identity for p in remaining):
                 await self._telephony.end_room(event.room.name)
-                await self._voice.session_ended(event.room.name)
+                await self._session_ended(event.room.name)
                 return "applied"
         except TelephonyUnavailable as exc:
             log.warning("could not check room %s after a departure: %s", event.room.name, exc.detail)
         return "ignored"
+
+    async def _session_ended(self, room_name: str) -> bool:
+        async with self._db.transaction() as session:
+            return await end_voice_session(session, room_name, self._clock.now())

@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 
 from dialer.engine import queue
 from dialer.engine.circuit import CircuitBreaker, CircuitState
+from dialer.lifecycle import CallState
 from dialer.store.db import Database
 from dialer.store.models import Call
 
-CALL_STATES = ("scheduled", "dialing", "in_call", "completed", "failed", "cancelled")
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -92,7 +92,7 @@ class DialerMetrics:
         async with db.sessions() as session:
             rows = (await session.execute(select(Call.state, func.count()).group_by(Call.state))).all()
             due = await queue.count_due(session, trunk_id=self._trunk_id, now=now)
-        counts = {state: 0 for state in CALL_STATES}
+        counts = {state.value: 0 for state in CallState}
         counts.update({str(state): int(n) for state, n in rows})
         for state, n in counts.items():
             self.calls.labels(state=state).set(n)

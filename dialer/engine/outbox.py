@@ -21,7 +21,7 @@ from dialer.clock import Clock
 from dialer.store.db import Database
 from dialer.store.models import OutboxEvent
 
-log = logging.getLogger("dialer.webhooks.out")
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 CLAIM_LEASE = timedelta(seconds=60)

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.lifecycle import ACTIVE, CallState, LeaseRules
+from dialer.lifecycle.calls import move_lease_to_slot
 from dialer.store.models import Batch, Call, TrunkBudget
-
-ACTIVE_STATES = ("dialing", "in_call")
 
 
 async def lock_budget(session: AsyncSession, trunk_id: str, now: datetime) -> TrunkBudget:
@@ -35,7 +35,7 @@ async def lock_budget(session: AsyncSession, trunk_id: str, now: datetime) -> Tr
 
 
 async def count_active(session: AsyncSession, trunk_id: str) -> int:
-    query = select(func.count()).select_from(Call).where(Call.trunk_id == trunk_id, Call.state.in_(ACTIVE_STATES))
+    query = select(func.count()).select_from(Call).where(Call.trunk_id == trunk_id, Call.state.in_(ACTIVE))
     return int(await session.scalar(query) or 0)
 
 
@@ -43,7 +43,7 @@ def _due(trunk_id: str, now: datetime) -> tuple[ColumnElement[bool], ...]:
     not_paused = select(Batch.id).where(Batch.status == "paused")
     return (
         Call.trunk_id == trunk_id,
-        Call.state == "scheduled",
+        Call.state == CallState.SCHEDULED.value,
         Call.next_attempt_at <= now,
         (Call.batch_id.is_(None)) | (Call.batch_id.not_in(not_paused)),
     )
@@ -62,7 +62,7 @@ async def claim_due(session: AsyncSession, *, trunk_id: str, now: datetime, limi
 
 
 async def next_due_at(session: AsyncSession, *, trunk_id: str) -> datetime | None:
-    query = select(func.min(Call.next_attempt_at)).where(Call.trunk_id == trunk_id, Call.state == "scheduled")
+    query = select(func.min(Call.next_attempt_at)).where(Call.trunk_id == trunk_id, Call.state == CallState.SCHEDULED.value)
     value: datetime | None = await session.scalar(query)
     return value
 
@@ -80,16 +80,12 @@ async def take_new_slot(
     interval: timedelta,
     call_id: str,
     attempt_id: str,
-    lease: timedelta,
+    lease: LeaseRules,
 ) -> datetime:
     """A fresh CPS slot for a dial that missed its own (the budget row locked, as in a dispatch run); the call's
     lease moves with it."""
     budget = await lock_budget(session, trunk_id, now)
     slot = max(budget.next_slot_at, now)
     budget.next_slot_at = slot + interval
-    await session.execute(
-        update(Call)
-        .where(Call.id == call_id, Call.current_attempt_id == attempt_id, Call.state == "dialing")
-        .values(lease_expires_at=slot + lease)
-    )
+    await move_lease_to_slot(session, call_id=call_id, attempt_id=attempt_id, slot=slot, lease=lease)
     return slot

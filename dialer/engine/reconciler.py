@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import select
-
+from dialer import agent_dispatch
 from dialer.clock import Clock
-from dialer.engine.results import end_attempt, load_attempt, mark_answered
+from dialer.lifecycle import LeaseRules
+from dialer.lifecycle.calls import claim_expired, end_attempt, keep_ringing, load_attempt, mark_answered
 from dialer.policy import Outcome, RetryPolicy
 from dialer.store.db import Database
-from dialer.store.models import Call
 from dialer.telephony.base import Telephony, TelephonyUnavailable
 
-log = logging.getLogger("dialer.reconciler")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,33 +45,21 @@ class Reconciler:
         self._telephony = telephony
         self._retry = retry
         self._owner = owner
-        self._lease = timedelta(seconds=lease_s)
-        self._ringing = timedelta(seconds=ringing_timeout_s)
-        self._max_duration = timedelta(seconds=max_call_duration_s)
+        self._lease = LeaseRules(ringing_timeout_s, max_call_duration_s, lease_s)
 
     async def run_once(self, limit: int = 50) -> int:
         """Returns how many stuck attempts were settled (ended or confirmed live)."""
         now = self._clock.now()
         async with self._db.transaction() as session:
-            calls = list(
-                await session.scalars(
-                    select(Call)
-                    .where(Call.state.in_(("dialing", "in_call")), Call.lease_expires_at < now)
-                    .order_by(Call.lease_expires_at)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            )
+            calls = await claim_expired(session, now=now, owner=self._owner, lease=self._lease, limit=limit)
             stuck = []
-            for call in calls:
-                call.lease_owner = self._owner
-                call.lease_expires_at = now + self._lease  # ours while we ask LiveKit
+            for call in calls:  # ours while we ask LiveKit
                 if call.current_attempt_id and call.room_name:
                     stuck.append(_Stuck(call.id, call.current_attempt_id, call.room_name))
         settled = 0
         for item in stuck:
             try:
-                state = await self._telephony.room_state(item.room_name, f"callee-{item.call_id}")
+                state = await self._telephony.room_state(item.room_name, agent_dispatch.callee_identity(item.call_id))
             except TelephonyUnavailable as exc:
                 log.warning("reconcile of call %s postponed: %s", item.call_id, exc.detail)
                 continue
@@ -87,10 +73,9 @@ class Reconciler:
                     continue
                 settled += 1
                 if state.callee_present and state.callee_call_status in (None, "active"):
-                    mark_answered(attempt, call, now)
-                    call.lease_expires_at = now + self._max_duration + self._lease
+                    mark_answered(attempt, call, now, self._lease)
                 elif state.callee_present and state.callee_call_status in ("dialing", "ringing", "automation"):
-                    call.lease_expires_at = now + self._ringing + self._lease
+                    keep_ringing(call, now, self._lease)
                 else:
                     outcome = None if attempt.answered_at else Outcome.ERROR
                     end_attempt(

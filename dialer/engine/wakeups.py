@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from dialer.store.db import Database
 
-log = logging.getLogger("dialer.wakeups")
+log = logging.getLogger(__name__)
 
 CHANNEL = "dialer_calls_due"
 RECONNECT_DELAYS_S = (0.1, 0.5, 1.0, 2.0, 5.0)

@@ -51,6 +51,26 @@ class DecisionCode(StrEnum):
     STATE_HOURS = "state_hours"  # a state's calling hours are narrower than the window (dialer/policy/us_states.py)
     STATE_QUIET_DAY = "state_quiet_day"  # a Sunday or holiday on which the callee's state forbids calls
     STATE_DAILY_CAP = "state_daily_cap"  # the state's limit of calls per 24 hours to the same person is reached
+    # Recorded by the call's lifecycle (dialer/lifecycle) rather than decided here: one enum for the whole trail.
+    DIAL = "dial"
+    RETRY = "retry"
+    COMPLETED = "completed"
+    CALLBACK = "callback"
+    CALLBACK_REQUESTED = "callback_requested"
+    AGENT_ANSWERED = "agent_answered"
+    AGENT_VOICEMAIL = "agent_voicemail"
+    AGENT_WRONG_PERSON = "agent_wrong_person"
+    AGENT_NO_LONGER_LOOKING = "agent_no_longer_looking"
+    AGENT_ACCEPTED_OTHER_JOB = "agent_accepted_other_job"
+    # An attempt's outcome that the retry policy does not retry (invalid_number above is one too).
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    DECLINED = "declined"
+    VOICEMAIL = "voicemail"
+    ERROR = "error"
+    WRONG_PERSON = "wrong_person"
+    NO_LONGER_LOOKING = "no_longer_looking"
+    ACCEPTED_OTHER_JOB = "accepted_other_job"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ The dispatch rule's `trunk_ids` is left empty: the planner binds it to the inbou
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from google.protobuf.duration_pb2 import Duration
@@ -22,15 +21,13 @@ from livekit.protocol.sip import (
 )
 
 from config.settings import Settings
+from dialer import agent_dispatch
 from dialer.phones import InvalidPhoneNumber, normalize_phone
 from dialer.provisioning.errors import ProvisioningError
 
 OUTBOUND_TRUNK_NAME = "dialer-outbound"
 INBOUND_TRUNK_NAME = "dialer-briefing-inbound"
 DISPATCH_RULE_NAME = "dialer-briefing-rule"
-BRIEFING_ROOM_PREFIX = "briefing-call-"
-BRIEFING_MODE = "briefing"
-ATTR_MODE = "dialer.mode"  # the same key agent/modes.py reads
 
 _TRANSPORTS = {
     "auto": SIPTransport.SIP_TRANSPORT_AUTO,
@@ -105,12 +102,12 @@ def _briefing(settings: Settings) -> tuple[SIPInboundTrunkInfo | None, SIPDispat
     )
     rule = SIPDispatchRuleInfo(
         name=DISPATCH_RULE_NAME,
-        rule=SIPDispatchRule(dispatch_rule_individual=SIPDispatchRuleIndividual(room_prefix=BRIEFING_ROOM_PREFIX)),
+        rule=SIPDispatchRule(dispatch_rule_individual=SIPDispatchRuleIndividual(room_prefix=agent_dispatch.BRIEFING_ROOM_PREFIX)),
         # Mode only: attributes are visible to everyone in the room, and this metadata is the same for every
         # caller, so no credential may go in either (the agent uses its own credential to identify callers).
-        attributes={ATTR_MODE: BRIEFING_MODE},
+        attributes=agent_dispatch.briefing_attributes(),
         room_config=RoomConfiguration(agents=[RoomAgentDispatch(
-            agent_name=settings.agent_name, metadata=json.dumps({"mode": BRIEFING_MODE}),
+            agent_name=settings.agent_name, metadata=agent_dispatch.inbound_briefing_metadata(),
         )]),
     )
     return inbound, rule

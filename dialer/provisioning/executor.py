@@ -26,7 +26,7 @@ from dialer.provisioning.desired import DesiredState
 from dialer.provisioning.plan import KINDS, ExistingState, Kind, Plan, bind_pending_trunk, plan_provisioning
 from dialer.provisioning.protofields import is_map
 
-log = logging.getLogger("dialer.provisioning")
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 T = TypeVar("T", bound=Message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,17 +15,28 @@ from dialer import spoken
 from dialer.caller_identity import CallerIdentity
 from dialer.clock import Clock
 from dialer.currency import NO_CURRENCY, currency_for_number
-from dialer.engine import events
-from dialer.engine.results import add_decision
 from dialer.errors import Conflict, NotFound, Problem, InvalidInput
 from dialer.fields import AnswerStatus, FieldValueError, missing_fields, normalize, spec_for
-from dialer.policy import DEFAULT_HOLIDAYS, CallingWindow, HolidayCalendar, NoTimeZoneError, callee_zones, local_zone
+from dialer.lifecycle import ACTIVE, events
+from dialer.lifecycle.calls import agent_ended, forbid_retries, request_callback
+from dialer.policy import (
+    DEFAULT_HOLIDAYS,
+    CallingWindow,
+    HolidayCalendar,
+    NoTimeZoneError,
+    Outcome,
+    callee_zones,
+    local_zone,
+)
 from dialer.policy.local_rules import callee_rules, is_lawful_at, lawful_window
 from dialer.services.dnc import add_number
 from dialer.store.db import Database
 from dialer.store.models import Attempt, Call, Candidate, CollectedField, TranscriptTurn
+from dialer.telephony.base import Telephony, TelephonyUnavailable
 
-OPEN_FOR_AGENT = ("dialing", "in_call")
+log = logging.getLogger(__name__)
+
+OPEN_FOR_AGENT = ACTIVE
 # After the attempt ends, its credential still carries the last transcript turns and the agent's own end report in.
 AFTER_END_GRACE = timedelta(seconds=60)
 
@@ -91,10 +103,11 @@ def _field_spec_json(name: str) -> dict[str, Any]:
 
 
 class AgentCallService:
-    def __init__(self, *, db: Database, clock: Clock, config: AgentCallConfig) -> None:
+    def __init__(self, *, db: Database, clock: Clock, config: AgentCallConfig, telephony: Telephony) -> None:
         self._db = db
         self._clock = clock
         self._config = config
+        self._telephony = telephony
 
     async def _load(self, session: AsyncSession, call_id: str, *, lock: bool = False) -> tuple[Call, Candidate]:
         call = await session.get(Call, call_id, with_for_update=lock)
@@ -197,11 +210,7 @@ class AgentCallService:
             call, candidate = await self._load(session, call_id, lock=True)
             await add_number(session, candidate.phone, reason or "asked on the call", self._clock)
             candidate.consent_withdrawn_at = now  # an opt-out withdraws consent to be called (TCPA)
-            call.max_attempts = call.attempts_made  # nothing left to retry
-            call.callback_at = None
-            add_decision(
-                session, call.id, now, "do_not_call", "the candidate asked not to be called again; consent withdrawn"
-            )
+            forbid_retries(session, call, now)
 
     async def callback(self, call_id: str, at_local: datetime) -> dict[str, Any]:
         """Wall time in the candidate's zone; it must fall inside the calling window and in the next 30 days."""
@@ -219,13 +228,12 @@ class AgentCallService:
                 )
             if when <= now or when > now + timedelta(days=30):
                 raise InvalidInput([Problem(("at_local",), "pick a time in the future, within the next 30 days")])
-            call.callback_at = when
-            call.max_attempts = max(call.max_attempts, call.attempts_made + 1)
-            add_decision(session, call.id, now, "callback_requested", f"call back at {when.isoformat()} ({zone.key})")
+            request_callback(session, call, when=when, zone_key=zone.key, now=now)
         return {"scheduled_at": when.astimezone(ZoneInfo("UTC")).isoformat(), "local": when.isoformat()}
 
-    async def end(self, call_id: str, *, outcome: str, reason: str) -> str | None:
-        """Records how the conversation ended; returns the room to close.
+    async def end(self, call_id: str, *, outcome: str, reason: str) -> None:
+        """Records how the conversation ended, then closes the call's room (which ends the attempt through LiveKit's
+        webhooks; if LiveKit cannot be reached, its empty-room timeout closes it).
 
         wrong_person: someone else answered. The number is flagged on the candidate (not dialled again while it is
         their number), this attempt's transcript is deleted (a stranger's words) and the call is not retried.
@@ -242,17 +250,17 @@ class AgentCallService:
                         TranscriptTurn.call_id == call.id, TranscriptTurn.attempt_id == call.current_attempt_id
                     )
                 )
-            if outcome != "answered" and outcome != "voicemail":
-                call.max_attempts = call.attempts_made
-                call.callback_at = None
             if call.current_attempt_id is None:
                 raise Conflict("this call has no attempt in progress")
             attempt = await session.get(Attempt, call.current_attempt_id, with_for_update=True)
             assert attempt is not None
-            if attempt.ended_at is None:
-                attempt.outcome = outcome
-            add_decision(session, call.id, now, f"agent_{outcome}", reason[:300] or f"the agent ended the call ({outcome})")
-            return call.room_name
+            agent_ended(session, call, attempt, outcome=Outcome(outcome), reason=reason, now=now)
+            room = call.room_name
+        if room:
+            try:
+                await self._telephony.end_room(room)
+            except TelephonyUnavailable as exc:
+                log.warning("call %s: could not close its room: %s", call_id, exc.detail)
 
     async def report(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The post-call report for the recruiter's CRM: outcome, duration, fields collected, transcript."""

@@ -9,19 +9,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from dialer.caller_identity import CallerIdentity, resolve_caller
 from dialer.clock import Clock
 from dialer.errors import Conflict, NotFound, ProblemList
-from dialer.fields import missing_fields
+from dialer.lifecycle import OPEN, CallState
+from dialer.lifecycle.calls import cancel_batch_calls, insert_calls, new_call_row, release_parked
 from dialer.store.db import Database
 from dialer.store.ids import new_id
-from dialer.store.models import Batch, Call, Candidate, Decision
+from dialer.store.models import Batch, Call, Candidate
 
 MAX_BATCH = 10_000
-CALL_STATES = ("scheduled", "dialing", "in_call", "completed", "failed", "cancelled")
 _IN_CHUNK = 500
 
 
@@ -64,7 +64,7 @@ class BatchView:
     def status(self) -> str:
         """`completed` once every call has reached a final state; otherwise the stored status."""
         if self.batch.status == "active" and sum(self.counts.values()) > 0:
-            if all(self.counts[state] == 0 for state in ("scheduled", "dialing", "in_call")):
+            if all(self.counts[state] == 0 for state in OPEN):
                 return "completed"
         return self.batch.status
 
@@ -194,7 +194,7 @@ class BatchService:
                         caller=caller,
                     )
                 )
-            await session.execute(insert(Call), rows)
+            await insert_calls(session, rows)
         return batch_id
 
     async def get(self, batch_id: str) -> BatchView:
@@ -205,7 +205,7 @@ class BatchService:
             result = await session.execute(
                 select(Call.state, func.count()).where(Call.batch_id == batch_id).group_by(Call.state)
             )
-            counts = dict.fromkeys(CALL_STATES, 0)
+            counts = {state.value: 0 for state in CallState}
             counts.update({state: int(n) for state, n in result.all()})
         return BatchView(batch=batch, counts=counts)
 
@@ -226,19 +226,7 @@ class BatchService:
             batch.status = status
             batch.updated_at = now
             if status == "cancelled":
-                ids = list(
-                    await session.scalars(select(Call.id).where(Call.batch_id == batch_id, Call.state == "scheduled"))
-                )
-                await session.execute(
-                    update(Call)
-                    .where(Call.batch_id == batch_id, Call.state == "scheduled")
-                    .values(state="cancelled", next_attempt_at=None, updated_at=now)
-                )
-                if ids:
-                    await session.execute(
-                        insert(Decision),
-                        [{"call_id": cid, "at": now, "code": "batch_cancelled", "reason": "the batch was cancelled"} for cid in ids],
-                    )
+                await cancel_batch_calls(session, batch_id, now)
         if status == "active":
             self._wake()
         return await self.get(batch_id)
@@ -247,44 +235,7 @@ class BatchService:
         """Calls parked while paused become due now (the calling rules still apply when they are dialled)."""
         view = await self.set_status(batch_id, "active")
         async with self._db.transaction() as session:
-            await session.execute(
-                update(Call)
-                .where(Call.batch_id == batch_id, Call.state == "scheduled", Call.next_attempt_at.is_(None))
-                .values(next_attempt_at=self._clock.now(), updated_at=self._clock.now())
-            )
+            await release_parked(session, batch_id, self._clock.now())
         self._wake()
         return view
 
-
-def new_call_row(
-    *,
-    candidate: Candidate,
-    trunk_id: str,
-    now: datetime,
-    first_at: datetime,
-    max_attempts: int,
-    fields: list[str] | None,
-    batch_id: str | None,
-    not_before: datetime | None = None,
-    not_after: datetime | None = None,
-    source: str = "batch",
-    caller: CallerIdentity | None = None,
-) -> dict[str, Any]:
-    """A new call row. The fields to ask are fixed now: the batch's list, else what the candidate is missing."""
-    return {
-        "id": new_id("call"),
-        "batch_id": batch_id,
-        "candidate_id": candidate.id,
-        "trunk_id": trunk_id,
-        "state": "scheduled",
-        "fields_to_ask": list(fields) if fields else missing_fields(candidate.required_fields, candidate.fields),
-        "max_attempts": max_attempts,
-        "attempts_made": 0,
-        "next_attempt_at": first_at,
-        "not_before": not_before,
-        "not_after": not_after,
-        "source": source,
-        "caller": caller.as_json() if caller is not None else None,
-        "created_at": now,
-        "updated_at": now,
-    }

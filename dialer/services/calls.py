@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.clock import Clock
 from dialer.caller_identity import CallerIdentity, resolve_caller
 from dialer.errors import Conflict, InvalidInput, NotFound, Problem, ProblemList
-from dialer.services.batches import CALL_STATES, new_call_row
+from dialer.lifecycle import OPEN, CallState
+from dialer.lifecycle.calls import insert_calls, new_call_row
 from dialer.store.db import Database
 from dialer.store.models import Attempt, Call, Candidate, CollectedField, Decision
 
-OPEN_STATES = ("scheduled", "dialing", "in_call")
+CALL_STATES = tuple(state.value for state in CallState)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class CallService:
             if candidate is None:
                 raise NotFound(f"candidate {candidate_id} not found")
             open_call = await session.scalar(
-                select(Call.id).where(Call.candidate_id == candidate_id, Call.state.in_(OPEN_STATES)).limit(1)
+                select(Call.id).where(Call.candidate_id == candidate_id, Call.state.in_(OPEN)).limit(1)
             )
             if open_call is not None:
                 raise Conflict(f"candidate {candidate_id} already has an open call ({open_call}); follow or cancel it")
@@ -73,7 +74,7 @@ class CallService:
                 source="api",
                 caller=resolved,
             )
-            await session.execute(insert(Call), [row])
+            await insert_calls(session, [row])
         self._wake()
         return await self._get_call(row["id"])
 

@@ -57,9 +57,10 @@ def validate_timezone(name: str) -> str:
     return name
 
 
-def _normalized(
+def validated_row(
     item: CandidateInput, loc: tuple[str | int, ...], region: str, problems: ProblemList, *, call_regions: frozenset[str]
 ) -> dict[str, Any]:
+    """One candidate checked and normalized into a row for the bulk INSERT; problems are collected, not raised."""
     row: dict[str, Any] = {
         "external_id": item.external_id.strip(),
         "name": item.name.strip(),
@@ -123,7 +124,7 @@ class CandidateService:
     async def upsert(self, item: CandidateInput) -> tuple[Candidate, bool]:
         """Returns (candidate, created). A concurrent create of the same external id becomes an update."""
         problems = ProblemList()
-        row = _normalized(item, (), self._region, problems, call_regions=self._call_regions)
+        row = validated_row(item, (), self._region, problems, call_regions=self._call_regions)
         problems.raise_if_any()
         for _ in range(2):
             try:
@@ -154,7 +155,7 @@ class CandidateService:
         rows: list[dict[str, Any]] = []
         first_seen: dict[str, int] = {}
         for index, item in enumerate(items):
-            row = _normalized(item, ("candidates", index), self._region, problems, call_regions=self._call_regions)
+            row = validated_row(item, ("candidates", index), self._region, problems, call_regions=self._call_regions)
             key = row["external_id"]
             if key in first_seen:
                 problems.add(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from dialer import agent_dispatch
 from dialer.clock import Clock
 from dialer.errors import Conflict, NotFound, ProblemList
 from dialer.phones import InvalidPhoneNumber, normalize_phone
@@ -102,7 +103,7 @@ class InterviewService:
                 scheduled_at=item.scheduled_at,
                 resume_summary=item.resume_summary,
                 notes=item.notes,
-                room_name=f"briefing-{interview_id}",
+                room_name=agent_dispatch.interview_room(interview_id),
                 created_at=self._clock.now(),
             )
             session.add(interview)

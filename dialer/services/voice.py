@@ -10,23 +10,25 @@ while that call or session is open.
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from livekit import api
 from sqlalchemy import select
 
-from dialer import credentials
+from dialer import agent_dispatch, credentials
 from dialer.clock import Clock
 from dialer.errors import DialerError, NotFound
 from dialer.fields import missing_fields
+from dialer.lifecycle import LeaseRules
+from dialer.lifecycle.calls import open_web_call
+from dialer.lifecycle.sessions import end_voice_session, is_open_voice_session, open_voice_session, reopen_voice_session
 from dialer.store.db import Database
 from dialer.store.ids import new_id
-from dialer.store.models import Attempt, Call, Candidate, CollectedField, Interview, VoiceSession
-from dialer.telephony.base import AgentRooms
+from dialer.store.models import Call, Candidate, CollectedField, Interview, VoiceSession
+from dialer.telephony.base import AgentRooms, ParticipantSummary, TelephonyUnavailable
 
 TOKEN_TTL = timedelta(minutes=10)
 WEB_TRUNK = "web"  # web calls never count against a SIP trunk's limits
@@ -53,6 +55,12 @@ class VoiceToken:
     mode: str
 
 
+class VoiceRooms(AgentRooms, Protocol):
+    """What browser sessions need from LiveKit: a room with the agent in its configuration, and who is in it."""
+
+    async def participants(self, room_name: str) -> list[ParticipantSummary]: ...
+
+
 class VoiceService:
     def __init__(
         self,
@@ -62,8 +70,8 @@ class VoiceService:
         agent_name: str,
         secret: str,
         dialer_url: str,
-        max_call_duration_s: int,
-        telephony: AgentRooms,
+        lease: LeaseRules,
+        telephony: VoiceRooms,
     ) -> None:
         self._telephony = telephony
         self._db = db
@@ -71,7 +79,8 @@ class VoiceService:
         self._agent_name = agent_name
         self._secret = secret
         self._dialer_url = dialer_url
-        self._max_duration = timedelta(seconds=max_call_duration_s)
+        self._lease = lease
+        self._max_duration = timedelta(seconds=lease.max_call_duration_s)
 
     async def create_token(
         self,
@@ -93,7 +102,7 @@ class VoiceService:
             room, attributes, metadata = await self._briefing_session(room_name, interview_id)
         # Server-side: the agent (and its credential) is in the room's configuration, never in the browser's token.
         await self._telephony.open_agent_room(
-            room, agent_name=self._agent_name, agent_metadata=json.dumps(metadata), empty_timeout_s=60, departure_timeout_s=10
+            room, agent_name=self._agent_name, agent_metadata=metadata, empty_timeout_s=60, departure_timeout_s=10
         )
         identity = f"web-{secrets.token_hex(6)}"
         token = (
@@ -107,41 +116,35 @@ class VoiceService:
         )
         return VoiceToken(token=token, room_name=room, livekit_url=access.ws_url, mode=mode)
 
-    async def _gap_filling_session(self, candidate_id: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    async def _gap_filling_session(self, candidate_id: str) -> tuple[str, dict[str, str], str]:
         """A web call is a call row like a phone call (so fields, transcript and report work the same), off-trunk."""
         now = self._clock.now()
         call_id = new_id("call")
         attempt_id = new_id("att")
-        room = f"web-{call_id}"
+        room = agent_dispatch.web_call_room(call_id)
         async with self._db.transaction() as session:
             candidate = await session.get(Candidate, candidate_id)
             if candidate is None:
                 raise NotFound(f"candidate {candidate_id} not found")
-            session.add(
-                Call(
-                    id=call_id,
-                    candidate_id=candidate.id,
-                    trunk_id=WEB_TRUNK,
-                    state="in_call",
-                    fields_to_ask=missing_fields(candidate.required_fields, candidate.fields),
-                    max_attempts=1,
-                    attempts_made=1,
-                    room_name=room,
-                    current_attempt_id=attempt_id,
-                    source="web",
-                    lease_expires_at=now + TOKEN_TTL + self._max_duration,
-                    created_at=now,
-                    updated_at=now,
-                )
+            await open_web_call(
+                session,
+                call_id=call_id,
+                attempt_id=attempt_id,
+                candidate_id=candidate.id,
+                trunk_id=WEB_TRUNK,
+                room_name=room,
+                fields_to_ask=missing_fields(candidate.required_fields, candidate.fields),
+                now=now,
+                lease_until=self._lease.web_until(now, TOKEN_TTL),
             )
-            await session.flush()
-            session.add(Attempt(id=attempt_id, call_id=call_id, number=1, started_at=now, report_sent=False))
-            session.add(VoiceSession(room_name=room, mode="gap_filling", channel="web", call_id=call_id, created_at=now))
+            open_voice_session(session, room_name=room, mode="gap_filling", now=now, call_id=call_id)
         token = credentials.issue(credentials.Scope("call", call_id), secret=self._secret, now=now, ttl=TOKEN_TTL + self._max_duration)
-        metadata = {"mode": "gap_filling", "call_id": call_id, "attempt_id": attempt_id, "candidate_id": candidate_id, "token": token, "dialer_url": self._dialer_url}
-        return room, {"dialer.mode": "gap_filling", "dialer.call_id": call_id}, metadata
+        metadata = agent_dispatch.gap_filling_metadata(
+            call_id=call_id, attempt_id=attempt_id, candidate_id=candidate_id, token=token, dialer_url=self._dialer_url
+        )
+        return room, agent_dispatch.gap_filling_attributes(call_id), metadata
 
-    async def _briefing_session(self, room_name: str | None, interview_id: str | None) -> tuple[str, dict[str, str], dict[str, Any]]:
+    async def _briefing_session(self, room_name: str | None, interview_id: str | None) -> tuple[str, dict[str, str], str]:
         now = self._clock.now()
         async with self._db.transaction() as session:
             query = select(Interview).where(Interview.id == interview_id) if interview_id else select(Interview).where(Interview.room_name == room_name)
@@ -150,12 +153,12 @@ class VoiceService:
                 raise NotFound(f"interview {interview_id} not found" if interview_id else f"no interview has room {room_name}")
             existing = await session.get(VoiceSession, interview.room_name)
             if existing is None:
-                session.add(VoiceSession(room_name=interview.room_name, mode="briefing", channel="web", interview_id=interview.id, created_at=now))
+                open_voice_session(session, room_name=interview.room_name, mode="briefing", now=now, interview_id=interview.id)
             else:
-                existing.ended_at = None
+                reopen_voice_session(existing)
         token = credentials.issue(credentials.Scope("interview", interview.id), secret=self._secret, now=now, ttl=TOKEN_TTL + self._max_duration)
-        metadata = {"mode": "briefing", "interview_id": interview.id, "token": token, "dialer_url": self._dialer_url}
-        return interview.room_name, {"dialer.mode": "briefing", "dialer.interview_id": interview.id}, metadata
+        metadata = agent_dispatch.briefing_metadata(interview_id=interview.id, token=token, dialer_url=self._dialer_url)
+        return interview.room_name, agent_dispatch.briefing_attributes(interview.id), metadata
 
     async def status(self, room_name: str) -> dict[str, Any]:
         async with self._db.transaction() as session:
@@ -174,13 +177,17 @@ class VoiceService:
             result["interview_id"] = voice.interview_id
         if mode == "gap_filling":
             result["fields_collected"] = [{"name": f.name, "value": f.value, "status": f.status} for f in collected]
+        try:
+            participants = await self._telephony.participants(room_name)
+            result["participants"] = [{"identity": p.identity, "kind": p.kind} for p in participants]
+        except TelephonyUnavailable:
+            result["participants"] = None  # LiveKit unreachable: the rest of the status still stands
         return result
 
     async def is_open_session(self, room_name: str) -> bool:
         """Whether `room_name` is a browser session this dialer opened and that has not ended."""
         async with self._db.transaction() as session:
-            voice = await session.get(VoiceSession, room_name)
-        return voice is not None and voice.ended_at is None
+            return await is_open_voice_session(session, room_name)
 
     async def interview_session_open(self, interview_id: str) -> bool:
         """Whether a browser briefing on this interview is open (its credential dies with the session)."""
@@ -191,8 +198,4 @@ class VoiceService:
     async def session_ended(self, room_name: str) -> bool:
         """Record the end of a browser session's room; True if it was one."""
         async with self._db.transaction() as session:
-            voice = await session.get(VoiceSession, room_name, with_for_update=True)
-            if voice is None or voice.ended_at is not None:
-                return False
-            voice.ended_at = self._clock.now()
-            return True
+            return await end_voice_session(session, room_name, self._clock.now())

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-log = logging.getLogger("dialer.store")
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 

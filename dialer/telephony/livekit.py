@@ -18,6 +18,7 @@ from google.protobuf.duration_pb2 import Duration
 from livekit import api
 from livekit.api.twirp_client import ServerError, SipCallError
 
+from dialer import agent_dispatch
 from dialer.telephony.base import (
     DialFailed,
     DialRequest,
@@ -30,7 +31,7 @@ from dialer.policy import Outcome
 from dialer.telephony.sip_outcomes import Cancellation, classify_cancellation, outcome_for_sip_status
 from dialer.telephony.transient import Backoff, Sleeper, describe, with_backoff
 
-log = logging.getLogger("dialer.telephony")
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _ROOM_EMPTY_TIMEOUT_S = 60
@@ -179,7 +180,7 @@ class LiveKitTelephony:
         for participant in participants.participants:
             if participant.identity == callee_identity:
                 return RoomState(
-                    exists=True, callee_present=True, callee_call_status=participant.attributes.get("sip.callStatus")
+                    exists=True, callee_present=True, callee_call_status=participant.attributes.get(agent_dispatch.ATTR_SIP_CALL_STATUS)
                 )
         return RoomState(exists=True)
 
@@ -200,7 +201,7 @@ class LiveKitTelephony:
             ParticipantSummary(
                 identity=p.identity,
                 kind=api.ParticipantInfo.Kind.Name(p.kind).lower(),
-                call_status=p.attributes.get("sip.callStatus"),
+                call_status=p.attributes.get(agent_dispatch.ATTR_SIP_CALL_STATUS),
             )
             for p in response.participants
         ]

@@ -18,7 +18,7 @@ from typing import TypeVar
 import aiohttp
 from livekit.api.twirp_client import ServerError, SipCallError
 
-log = logging.getLogger("dialer.telephony")
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Sleeper = Callable[[float], Awaitable[None]]
 

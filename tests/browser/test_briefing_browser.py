@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from dialer.runtime import LiveKitAccess
+from dialer.livekit_target import LiveKitAccess
 from tests.stack import Stack
 from tests.support import API_KEY
 from tests.browser.browser import Browser

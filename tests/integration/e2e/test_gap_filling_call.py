@@ -18,7 +18,7 @@ from agent.runner import open_text_session
 from agent.settings import AgentSettings
 from config.settings import Settings
 from dialer.clock import ManualClock
-from tests.unit.agent.scripted_llm import ScriptedLLM, call, say
+from dialer_testing.scripted_llm import ScriptedLLM, call, say
 from tests.integration.api.test_agent_api import SECRET
 from tests.receiver import Receiver
 from tests.stack import Stack, running_stack

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
-from tests.integration.multi import private_postgres as private
-from tests.integration.multi.harness import PG_ADMIN_URL, create_database, drop_database
+from dialer_testing import private_postgres as private
+from dialer_testing.cluster import PG_ADMIN_URL, create_database, drop_database
 
 
 @pytest.fixture

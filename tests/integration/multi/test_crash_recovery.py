@@ -13,8 +13,8 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from tests.integration.multi.harness import Cluster, max_in_any_window
-from tests.integration.multi.private_postgres import PrivatePostgres
+from dialer_testing.cluster import Cluster, max_in_any_window
+from dialer_testing.private_postgres import PrivatePostgres
 from tests.integration.multi.test_three_instances import SETTINGS
 
 CALLS = 600

@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from tests.integration.multi.harness import Cluster, max_in_any_window
+from dialer_testing.cluster import Cluster, max_in_any_window
 
 CALLS = 2000
 CAP = 50

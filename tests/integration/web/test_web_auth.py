@@ -130,7 +130,7 @@ async def test_pages_redirect_to_sign_in_and_come_back(client: httpx.AsyncClient
 
 
 async def test_csp_lets_the_page_reach_livekit_and_nothing_else(runtime: Runtime, client: httpx.AsyncClient) -> None:
-    from dialer.runtime import LiveKitAccess
+    from dialer.livekit_target import LiveKitAccess
 
     runtime.livekit = LiveKitAccess(url="wss://project.livekit.cloud", api_key="k", api_secret="s")
     await _sign_in(client)

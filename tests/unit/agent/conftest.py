@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from agent.settings import AgentSettings
-from tests.unit.agent.fake_dialer import AGENT_KEY, FakeDialer
+from dialer_testing.fake_dialer import AGENT_KEY, FakeDialer
 
 # Wednesday 2026-11-25, 10:00 in New York.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)

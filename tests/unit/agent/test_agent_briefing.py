@@ -11,8 +11,8 @@ from agent.call_control import LocalCallControl
 from agent.identify import WELCOME, CallerIdentificationAgent
 from agent.runner import TextRun, open_text_session
 from agent.settings import AgentSettings
-from tests.unit.agent.fake_dialer import FakeDialer, FakeInterviewer, briefing_metadata
-from tests.unit.agent.scripted_llm import ScriptedLLM, call, say
+from dialer_testing.fake_dialer import FakeDialer, FakeInterviewer, briefing_metadata
+from dialer_testing.scripted_llm import ScriptedLLM, call, say
 
 CALLER = "+15550199"
 INBOUND = {"sip.callStatus": "active", "sip.phoneNumber": CALLER}

@@ -14,8 +14,8 @@ from agent.gap_filling import GapFillingAgent
 from agent.runner import TextRun, open_text_session
 from agent.settings import AgentSettings
 from tests.unit.agent.conftest import fixed_clock
-from tests.unit.agent.fake_dialer import FakeCall, FakeDialer, gap_filling_metadata
-from tests.unit.agent.scripted_llm import Call, ScriptedLLM, Turn, call, say
+from dialer_testing.fake_dialer import FakeCall, FakeDialer, gap_filling_metadata
+from dialer_testing.scripted_llm import Call, ScriptedLLM, Turn, call, say
 
 CONFIRMED = "Thanks, Ada. I'm following up on your application; I have two quick questions. Is now a good time?"
 GREETING = ("Hello, this is an automated assistant calling on behalf of Jordan Lee at Acme Corp. "

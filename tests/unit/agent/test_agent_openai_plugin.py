@@ -14,7 +14,7 @@ from agent.runner import open_text_session
 from agent.settings import AgentSettings
 from agent.worker import build_llm, build_models
 from tests.unit.agent.conftest import fixed_clock
-from tests.unit.agent.fake_dialer import FakeDialer, gap_filling_metadata
+from dialer_testing.fake_dialer import FakeDialer, gap_filling_metadata
 from tests.support import require_tool
 from tests.unit.agent.fake_openai import SILENCE_PEAK, FakeOpenAI, ToolCallReply
 

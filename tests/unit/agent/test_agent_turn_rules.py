@@ -14,8 +14,8 @@ from agent.gap_filling import GapFillingAgent
 from agent.schemas import CallField
 from agent.validation import AnswerInvalid, normalize_answer
 from agent.settings import AgentSettings
-from tests.unit.agent.fake_dialer import FakeDialer
-from tests.unit.agent.scripted_llm import Call, Turn, call, say
+from dialer_testing.fake_dialer import FakeDialer
+from dialer_testing.scripted_llm import Call, Turn, call, say
 from tests.unit.agent.test_agent_gap_filling import gap_call, said, tool_output
 
 GREETING = ("Hello, this is an automated assistant calling on behalf of Jordan Lee at Acme Corp. "

@@ -17,7 +17,7 @@ from agent.settings import DEFAULT_VOICEMAIL_MESSAGE, AgentSettings, AgentSettin
 from agent.transcript import TranscriptRecorder
 from agent.validation import AnswerInvalid, normalize_answer
 from tests.unit.agent.conftest import fixed_clock
-from tests.unit.agent.fake_dialer import FakeDialer
+from dialer_testing.fake_dialer import FakeDialer
 
 # -- settings ------------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from agent.gap_filling import GapFillingAgent
 from agent.modes import ModeError, resolve_mode
 from agent.settings import AgentSettings
 from agent.worker import _prepare, build_models, create_server, end_job_when_leg_leaves, entrypoint, prewarm
-from tests.unit.agent.fake_dialer import FakeDialer, gap_filling_metadata
+from dialer_testing.fake_dialer import FakeDialer, gap_filling_metadata
 
 
 class StubJobContext:
@@ -57,7 +57,7 @@ async def test_unresolvable_job_hangs_up_the_phone_and_ends_cleanly(caplog: pyte
     ctx, control = StubJobContext(), LocalCallControl()
     job = resolve_mode('{"mode": "gap_filling"}', {"sip.phoneNumber": "+15550123"})
     assert isinstance(job, ModeError)
-    with caplog.at_level(logging.WARNING, logger="dialer.agent"):
+    with caplog.at_level(logging.WARNING, logger="agent"):
         prepared = await _prepare(ctx, job, AgentSettings(), control, hang_up=True)  # type: ignore[arg-type]
     assert prepared is None
     assert control.hang_ups == 1 and ctx.shutdowns == ["job refused"]
@@ -71,7 +71,7 @@ async def test_dialer_refusing_the_context_ends_a_web_job_without_hanging_up(
     job = resolve_mode(gap_filling_metadata(dialer, "call-1"), {})
     dialer.calls["call-1"].token = "rotated"  # the dispatch's token is no longer valid
     ctx, control = StubJobContext(), LocalCallControl()
-    with caplog.at_level(logging.WARNING, logger="dialer.agent"):
+    with caplog.at_level(logging.WARNING, logger="agent"):
         prepared = await _prepare(ctx, job, AgentSettings(), control, hang_up=False)  # type: ignore[arg-type]
     assert prepared is None and control.hang_ups == 0 and ctx.shutdowns == ["job refused"]
     assert "bad credential" in caplog.text and "tok-call-1" not in caplog.text

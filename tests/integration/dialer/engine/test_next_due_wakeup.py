@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from config.settings import Settings
 from dialer.clock import SystemClock
-from tests.integration.multi.harness import CALL_REGIONS, daytime_busy_number
+from dialer_testing.cluster import CALL_REGIONS, daytime_busy_number
 from tests.stack import running_stack
 
 

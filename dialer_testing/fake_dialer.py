@@ -1,7 +1,9 @@
-"""A small fake of the dialer's agent API (notes/agent-api.md), served by aiohttp on 127.0.0.1:0.
+"""A small fake of the dialer's agent API (/api/agent/..., see api/routers/agent.py), served by aiohttp on 127.0.0.1:0.
 
-It speaks the contract at the HTTP level (bearer tokens, JSON bodies, 4xx with `detail`), so the
-real `agent.dialer_client` is exercised end to end. Field values are checked with the real
+It speaks the contract at the HTTP level (bearer tokens, JSON bodies, 4xx with `detail`), so the real
+`agent.dialer_client` is exercised end to end. Its answers are built with the agent's own schemas
+(agent/schemas.py), the ones tests/integration/api/test_agent_contract.py checks the real API against, and its
+dispatch metadata with the dispatch contract (dialer/agent_dispatch.py). Field values are checked with the real
 `dialer.fields.normalize`, like the dialer does. Everything it receives is kept for assertions.
 """
 
@@ -16,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from agent.schemas import Briefing, CallbackScheduled, CallContext, FieldSaved, Identification
+from dialer import agent_dispatch
 from dialer.fields import FieldValueError, normalize, spec_for
 
 AGENT_KEY = "agent-key-test"
@@ -76,7 +80,7 @@ class FakeDialer:
         currency: str | None = "USD",
     ) -> FakeCall:
         specs = [spec_for(name_) for name_ in fields]
-        context = {
+        context = CallContext.model_validate({
             "call_id": call_id,
             "candidate": {"id": f"cand-{call_id}", "name": name, "timezone": timezone},
             "fields": [
@@ -91,8 +95,8 @@ class FakeDialer:
                         "at": "2026-11-20T14:03:00+00:00"},
             "transcribed": True,
             "currency": currency,
-        }
-        self.calls[call_id] = FakeCall(token=token, context=context, today=today)
+        })
+        self.calls[call_id] = FakeCall(token=token, context=context.model_dump(), today=today)
         return self.calls[call_id]
 
     def hold(self, suffix: str) -> tuple[asyncio.Event, asyncio.Event]:
@@ -102,6 +106,7 @@ class FakeDialer:
         return gate
 
     def add_briefing(self, interview_id: str, *, token: str, briefing: dict[str, Any]) -> None:
+        Briefing.model_validate(briefing)  # the shape the real API answers
         self.briefings[interview_id] = (token, briefing)
 
     def add_interviewer(self, interviewer: FakeInterviewer) -> None:
@@ -173,9 +178,8 @@ class FakeDialer:
                 return _error(422, exc.message)
         call.saved[body["name"]] = {**body, "value": value}
         missing = [n for n in names if call.saved.get(n, {}).get("status") != "answered"]
-        return web.json_response(
-            {"name": body["name"], "value": value, "status": body["status"], "missing_fields": missing}
-        )
+        saved = FieldSaved(name=body["name"], value=value, status=body["status"], missing_fields=missing)
+        return web.json_response(saved.model_dump())
 
     async def _transcript(self, request: web.Request) -> web.Response:
         call = self._call(request)
@@ -196,7 +200,7 @@ class FakeDialer:
         zone = ZoneInfo(call.context["candidate"]["timezone"])
         at_utc = local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
         call.callbacks.append(raw)
-        return web.json_response({"scheduled_at": at_utc.isoformat(), "local": raw})
+        return web.json_response(CallbackScheduled(scheduled_at=at_utc.isoformat(), local=raw).model_dump())
 
     async def _end(self, request: web.Request) -> web.Response:
         self._call(request).ends.append(await request.json())
@@ -217,7 +221,7 @@ class FakeDialer:
 
     def _identification(self, found: FakeInterviewer | None) -> web.Response:
         if found is None:
-            return web.json_response({"interviewer": None, "interviews": []})
+            return web.json_response(Identification(interviewer=None, interviews=[]).model_dump())
         interviews = []
         for interview_id in found.interview_ids:
             briefing = self.briefings[interview_id][1]
@@ -227,7 +231,8 @@ class FakeDialer:
                 "role": briefing["interview"].get("role"),
                 "scheduled_at": briefing["interview"].get("scheduled_at"),
             })
-        return web.json_response({"interviewer": {"id": found.id, "name": found.name}, "interviews": interviews})
+        identification = {"interviewer": {"id": found.id, "name": found.name}, "interviews": interviews}
+        return web.json_response(Identification.model_validate(identification).model_dump())
 
     async def _identify(self, request: web.Request) -> web.Response:
         self._agent_only(request)
@@ -252,14 +257,14 @@ def _http(status: int, detail: str) -> web.HTTPException:
 
 def gap_filling_metadata(dialer: FakeDialer, call_id: str) -> str:
     call = dialer.calls[call_id]
-    return json.dumps({
-        "mode": "gap_filling", "call_id": call_id, "attempt_id": f"att-{call_id}",
-        "candidate_id": call.context["candidate"]["id"], "token": call.token, "dialer_url": dialer.url,
-    })
+    return agent_dispatch.gap_filling_metadata(
+        call_id=call_id, attempt_id=f"att-{call_id}", candidate_id=call.context["candidate"]["id"], token=call.token,
+        dialer_url=dialer.url,
+    )
 
 
 def briefing_metadata(dialer: FakeDialer, interview_id: str | None = None) -> str:
-    if interview_id is None:
-        return json.dumps({"mode": "briefing", "dialer_url": dialer.url})
+    if interview_id is None:  # a caller to the briefing number, with the dialer's address for the worker
+        return json.dumps({agent_dispatch.KEY_MODE: agent_dispatch.BRIEFING, agent_dispatch.KEY_DIALER_URL: dialer.url})
     token = dialer.briefings[interview_id][0]
-    return json.dumps({"mode": "briefing", "interview_id": interview_id, "token": token, "dialer_url": dialer.url})
+    return agent_dispatch.briefing_metadata(interview_id=interview_id, token=token, dialer_url=dialer.url)

@@ -1,7 +1,7 @@
 """Several real `dialer serve` processes on one PostgreSQL database and one sandbox process, on loopback.
 
 Used by the multi-instance tests and by bench/multi_instance.py. Each dialer is `python -m dialer serve` with its
-own port and the same settings; the sandbox is `tests.integration.multi.sandbox_proc` (the LiveKit sandbox with a control
+own port and the same settings; the sandbox is `dialer_testing.sandbox_proc` (the LiveKit sandbox with a control
 channel that hands back every request it received, with its time). Nothing here asserts: it starts, stops, waits
 and counts.
 """
@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("DIALER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 API_KEY = "multi-instance-api-key-0123"
 LK_KEY, LK_SECRET = "multi-instance-key", "multi-instance-secret-0123456789abcdef"
@@ -118,7 +118,7 @@ class SandboxProcess:
     @classmethod
     async def start(cls, log_dir: Path, *, webhook_url: str | None = None) -> SandboxProcess:
         log = log_dir / "sandbox.log"
-        args = [sys.executable, "-m", "tests.integration.multi.sandbox_proc", "--api-key", LK_KEY, "--api-secret", LK_SECRET]
+        args = [sys.executable, "-m", "dialer_testing.sandbox_proc", "--api-key", LK_KEY, "--api-secret", LK_SECRET]
         if webhook_url:
             args += ["--webhook-url", webhook_url]
         process = await asyncio.create_subprocess_exec(

@@ -1,6 +1,6 @@
 """The LiveKit sandbox as its own process, with a control channel for tests and benchmarks.
 
-    python -m tests.integration.multi.sandbox_proc --api-key K --api-secret S [--webhook-url URL]
+    python -m dialer_testing.sandbox_proc --api-key K --api-secret S [--webhook-url URL]
 
 Prints `SANDBOX_URL=<url>` once serving (port picked by the OS), then reads one JSON command per line on stdin and
 answers one JSON line on stdout:
@@ -89,7 +89,7 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.integration.multi.sandbox_proc")
+    parser = argparse.ArgumentParser(prog="python -m dialer_testing.sandbox_proc")
     parser.add_argument("--api-key", required=True)
     parser.add_argument("--api-secret", required=True)
     parser.add_argument("--webhook-url", default=None)

@@ -1,0 +1,163 @@
+"""The per-dial task, after the plan's commit: prepare the room, wait for the CPS slot, place the SIP request once,
+and record what happened through the lifecycle.
+
+A slot missed by more than guard / 4 (a stalled event loop, a slow room set-up) is exchanged for a fresh one, so
+any `cap` consecutive requests span at least a second as LiveKit receives them. A request that may have left
+without an answer (a time-out) is left to the reconciler; nothing is ever re-dialled blindly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from functools import partial
+
+from dialer.clock import Clock
+from dialer.engine import queue
+from dialer.engine.circuit import CircuitBreaker
+from dialer.engine.metrics import DialerMetrics
+from dialer.engine.plan import DispatchConfig, PlannedDial
+from dialer.lifecycle.calls import end_attempt, load_attempt, mark_answered
+from dialer.policy import Outcome
+from dialer.store.db import Database
+from dialer.store.retry import with_retries
+from dialer.telephony.base import DialFailed, Telephony, TelephonyUnavailable
+
+log = logging.getLogger(__name__)
+
+Sleeper = Callable[[float], Awaitable[None]]
+Recorder = Callable[[], Awaitable[None]]
+
+
+class DialPlacer:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        telephony: Telephony,
+        config: DispatchConfig,
+        sleep: Sleeper = asyncio.sleep,
+        circuit: CircuitBreaker | None = None,
+        metrics: DialerMetrics | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._telephony = telephony
+        self._config = config
+        self._sleep = sleep
+        self._circuit = circuit
+        self._metrics = metrics
+
+    async def record(self, dial: PlannedDial, record: Recorder) -> None:
+        try:
+            # The outcome is known only here: ride out a database restart (up to ~13 s) rather than leave it to the
+            # reconciler, which could only call it an error.
+            await with_retries(record, what=f"recording call {dial.request.call_id}", attempts=8, base_delay_s=0.1)
+        except Exception:
+            log.exception("call %s: result not recorded; the reconciler will settle it", dial.request.call_id)
+
+    async def place(self, dial: PlannedDial) -> Recorder | None:
+        """Prepare, wait for the slot, place. Returns how to record the result; None leaves it to the reconciler."""
+        call_id = dial.request.call_id
+        slot: datetime | None = None
+        try:
+            await self._telephony.prepare(dial.request)
+            slot = await self._wait_for_slot(dial)
+            if slot is None:
+                return None
+            if self._circuit is not None and not self._circuit.may_place(probe=dial.probe):
+                log.warning("call %s not placed: the LiveKit circuit opened while it waited", call_id)
+                await self._close_room_quietly(dial.request.room_name)
+                detail = "not placed: LiveKit circuit open"
+                return partial(self._record_end, dial.attempt_id, Outcome.ERROR, None, detail)
+            await self._telephony.place(dial.request)
+        except DialFailed as failed:
+            log.info("call %s attempt ended: %s", call_id, failed.outcome.value)
+            self._observe(slot, ok=failed.outcome is not Outcome.ERROR)  # ERROR: the trunk or carrier failed
+            return partial(self._record_end, dial.attempt_id, failed.outcome, failed.sip_status_code, failed.detail)
+        except TelephonyUnavailable as unavailable:
+            self._observe(None, ok=False)
+            if unavailable.maybe_placed:
+                log.warning("call %s: %s; left for the reconciler", call_id, unavailable.detail)
+                return None
+            log.warning("call %s not placed: %s", call_id, unavailable.detail)
+            return partial(self._record_end, dial.attempt_id, Outcome.ERROR, None, unavailable.detail)
+        except Exception:
+            log.exception("call %s: unexpected dial error; left for the reconciler", call_id)
+            return None
+        self._observe(slot, ok=True)
+        return partial(self._record_answer, dial.attempt_id)
+
+    async def _wait_for_slot(self, dial: PlannedDial) -> datetime | None:
+        """Sleep until the slot; past it by more than guard / 4, take a new one. None: no slot to be had (database
+        trouble), so the SIP request does not leave."""
+        slot = dial.slot_at
+        guard = self._config.cps_guard_s
+        while True:
+            wait = (slot - self._clock.now()).total_seconds()
+            if wait > 0:
+                await self._sleep(wait)
+            late = (self._clock.now() - slot).total_seconds()
+            if guard <= 0 or late <= guard / 4:
+                return slot
+            log.info("call %s missed its CPS slot by %.0f ms; taking a new one", dial.request.call_id, late * 1000)
+            try:
+                what = f"re-slotting call {dial.request.call_id}"
+                slot = await with_retries(partial(self._new_slot, dial), what=what)
+            except Exception:
+                log.exception("call %s: no new CPS slot; left for the reconciler", dial.request.call_id)
+                return None
+
+    async def _new_slot(self, dial: PlannedDial) -> datetime:
+        cfg = self._config
+        async with self._db.transaction() as session:
+            return await queue.take_new_slot(
+                session,
+                trunk_id=cfg.trunk_id,
+                now=self._clock.now(),
+                interval=cfg.slot_interval,
+                call_id=dial.request.call_id,
+                attempt_id=dial.attempt_id,
+                lease=cfg.lease,
+            )
+
+    def _observe(self, slot: datetime | None, *, ok: bool) -> None:
+        if self._circuit is not None:
+            if ok:
+                self._circuit.record_success()
+            else:
+                self._circuit.record_failure()
+        if self._metrics is not None and slot is not None:
+            self._metrics.observe_dial((self._clock.now() - slot).total_seconds())
+
+    async def _close_room_quietly(self, room_name: str) -> None:
+        try:
+            await self._telephony.end_room(room_name)
+        except TelephonyUnavailable:
+            pass  # the room's empty_timeout closes it anyway
+
+    async def _record_answer(self, attempt_id: str) -> None:
+        async with self._db.transaction() as session:
+            found = await load_attempt(session, attempt_id)
+            if found is not None:
+                attempt, call = found
+                mark_answered(attempt, call, self._clock.now(), self._config.lease)
+
+    async def _record_end(self, attempt_id: str, outcome: Outcome, sip_status: int | None, detail: str) -> None:
+        async with self._db.transaction() as session:
+            found = await load_attempt(session, attempt_id)
+            if found is not None:
+                attempt, call = found
+                end_attempt(
+                    session,
+                    attempt,
+                    call,
+                    at=self._clock.now(),
+                    outcome=outcome,
+                    sip_status_code=sip_status,
+                    retry=self._config.retry,
+                    detail=detail,
+                )

@@ -1,0 +1,41 @@
+"""What /health and /metrics report: liveness with the database round trip, the circuit, and Prometheus figures."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from dialer.clock import Clock
+from dialer.engine.circuit import CircuitBreaker, CircuitState
+from dialer.engine.metrics import DialerMetrics
+from dialer.store.db import Database
+
+
+class HealthService:
+    def __init__(
+        self, *, db: Database, clock: Clock, circuit: CircuitBreaker, metrics: DialerMetrics, livekit: str, owner: str
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._circuit = circuit
+        self._metrics = metrics
+        self._livekit = livekit  # "sandbox" or "livekit"
+        self._owner = owner
+
+    @property
+    def degraded(self) -> bool:
+        """Dialling is paused or probing: LiveKit or the trunk has been failing."""
+        return self._circuit.state is not CircuitState.CLOSED
+
+    def details(self) -> dict[str, object]:
+        return {"livekit": self._livekit, "instance": self._owner, "circuit": self._circuit.snapshot().as_dict()}
+
+    async def check(self) -> dict[str, object]:
+        """"degraded" (the API still works) while the circuit breaker has dialling paused or probing."""
+        async with self._db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        status = "degraded" if self.degraded else "ok"
+        return {"status": status, "database": self._db.dialect, **self.details()}
+
+    async def metrics_text(self) -> bytes:
+        await self._metrics.refresh(self._db, self._clock.now())
+        return self._metrics.render()

@@ -1,0 +1,180 @@
+"""The dispatcher and the reconciler with a fake Telephony: the engine's own rules, on SQLite and PostgreSQL,
+without a LiveKit server or an API in between (those are tested end to end in the other engine tests)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from dialer.clock import ManualClock
+from dialer.engine.dispatcher import DispatchConfig, Dispatcher
+from dialer.engine.reconciler import Reconciler
+from dialer.lifecycle import CallState
+from dialer.policy import DEFAULT_RETRY_POLICY, CallingWindow, Outcome
+from dialer.services.batches import BatchInput, BatchService
+from dialer.services.candidates import CandidateInput, CandidateService
+from dialer.store.db import Database
+from dialer.store.models import Attempt, Call, Decision
+from dialer.telephony.base import DialRequest, RoomState
+from dialer_testing.telephony import FakeTelephony
+
+ANSWERS = "+12125550100"
+BUSY = "+12125550110"
+LEASE_S, RINGING_S, MAX_DURATION_S = 120, 30, 600
+
+
+@dataclass
+class Engine:
+    db: Database
+    clock: ManualClock
+    telephony: FakeTelephony
+    dispatcher: Dispatcher
+    reconciler: Reconciler
+
+    async def batch(self, *phones: str) -> str:
+        candidates = CandidateService(db=self.db, clock=self.clock, default_region="US")
+        ids = []
+        for index, phone in enumerate(phones):
+            candidate, _ = await candidates.upsert(
+                CandidateInput(external_id=f"c{index}", name="Test", phone=phone, required_fields=["start_date"])
+            )
+            ids.append(candidate.id)
+        batches = BatchService(db=self.db, clock=self.clock, trunk_id="ST_test", default_max_attempts=3, wake=lambda: None)
+        view, _ = await batches.create(BatchInput(candidate_ids=ids))
+        return view.batch.id
+
+    async def dispatch(self) -> None:
+        await self.dispatcher.run_once()
+        await self.dispatcher.drain()
+
+    async def calls(self) -> list[tuple[Call, list[Attempt], list[str]]]:
+        async with self.db.transaction() as session:
+            calls = list(await session.scalars(select(Call).order_by(Call.id)))
+            result = []
+            for call in calls:
+                attempts = list(await session.scalars(select(Attempt).where(Attempt.call_id == call.id).order_by(Attempt.number)))
+                codes = list(await session.scalars(select(Decision.code).where(Decision.call_id == call.id).order_by(Decision.id)))
+                result.append((call, attempts, codes))
+        return result
+
+
+@pytest.fixture
+async def engine(database: Database, clock: ManualClock) -> AsyncIterator[Engine]:
+    telephony = FakeTelephony()
+    config = DispatchConfig(
+        trunk_id="ST_test", agent_name="dialer-agent", calls_per_second=100.0, max_concurrent=2,
+        window=CallingWindow(), retry=DEFAULT_RETRY_POLICY,
+        secret="test-secret-key-0123456789", dialer_url="http://127.0.0.1:8000",
+        ringing_timeout_s=RINGING_S, max_call_duration_s=MAX_DURATION_S, lease_s=LEASE_S, cps_guard_s=0.0,
+    )
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    dispatcher = Dispatcher(db=database, clock=clock, telephony=telephony, config=config, owner="me", sleep=no_sleep)
+    reconciler = Reconciler(db=database, clock=clock, telephony=telephony, retry=DEFAULT_RETRY_POLICY, owner="me",
+                            lease_s=LEASE_S, ringing_timeout_s=RINGING_S, max_call_duration_s=MAX_DURATION_S)
+    yield Engine(database, clock, telephony, dispatcher, reconciler)
+    await dispatcher.stop()
+
+
+async def test_the_attempt_is_committed_before_the_sip_request_leaves(engine: Engine) -> None:
+    seen: list[tuple[str, int]] = []
+
+    async def look(request: DialRequest) -> None:
+        async with engine.db.transaction() as session:  # another transaction: sees only what was committed
+            call = await session.get(Call, request.call_id)
+            attempts = await session.scalars(select(Attempt).where(Attempt.id == request.attempt_id))
+            assert call is not None
+            seen.append((call.state, len(list(attempts))))
+
+    engine.telephony.on_place = look
+    await engine.batch(ANSWERS)
+    await engine.dispatch()
+    assert seen == [("dialing", 1)]
+    ((call, attempts, codes),) = await engine.calls()
+    assert call.state == CallState.IN_CALL and attempts[0].answered_at == engine.clock.now()
+    assert codes == ["dial"]
+    # Answered: held for the longest a call may last, not the ringing lease.
+    assert call.lease_expires_at == engine.clock.now() + timedelta(seconds=MAX_DURATION_S + LEASE_S)
+    (request,) = engine.telephony.placed
+    assert request.room_name == f"call-{call.id}-1" and request.participant_identity == f"callee-{call.id}"
+    assert request.participant_attributes == {"dialer.mode": "gap_filling", "dialer.call_id": call.id}
+
+
+async def test_busy_schedules_a_retry_with_its_decision(engine: Engine) -> None:
+    engine.telephony.fails(BUSY, Outcome.BUSY, 486)
+    await engine.batch(BUSY)
+    await engine.dispatch()
+    ((call, attempts, codes),) = await engine.calls()
+    assert call.state == CallState.SCHEDULED and call.lease_expires_at is None
+    assert call.next_attempt_at == engine.clock.now() + timedelta(minutes=15)
+    assert (attempts[0].outcome, attempts[0].sip_status_code) == ("busy", 486)
+    assert codes == ["dial", "retry"]
+
+
+async def test_the_concurrency_cap_holds_and_the_rest_stay_due(engine: Engine) -> None:
+    await engine.batch(ANSWERS, "+12125550101", "+12125550102")
+    await engine.dispatch()
+    assert len(engine.telephony.placed) == 2
+    states = sorted(call.state for call, _, _ in await engine.calls())
+    assert states == ["in_call", "in_call", "scheduled"]
+
+
+async def test_a_request_that_may_have_rung_is_settled_by_the_reconciler_never_redialled(engine: Engine) -> None:
+    engine.telephony.unavailable(ANSWERS, maybe_placed=True)
+    await engine.batch(ANSWERS)
+    await engine.dispatch()
+    ((call, _, _),) = await engine.calls()
+    assert call.state == CallState.DIALING
+    assert await engine.reconciler.run_once() == 0  # the lease has not run out
+    engine.clock.advance(timedelta(seconds=RINGING_S + LEASE_S + 1))
+    engine.telephony.room(call.room_name or "", RoomState(exists=True, callee_present=True, callee_call_status="ringing"))
+    assert await engine.reconciler.run_once() == 1
+    ((call, _, _),) = await engine.calls()
+    assert call.state == CallState.DIALING  # still ringing: another ringing time-out
+    assert call.lease_expires_at == engine.clock.now() + timedelta(seconds=RINGING_S + LEASE_S)
+    engine.clock.advance(timedelta(seconds=RINGING_S + LEASE_S + 1))
+    engine.telephony.room(call.room_name or "", RoomState(exists=True, callee_present=True, callee_call_status="active"))
+    assert await engine.reconciler.run_once() == 1
+    ((call, attempts, _),) = await engine.calls()
+    assert call.state == CallState.IN_CALL and attempts[0].answered_at is not None
+    assert len(engine.telephony.placed) == 1
+
+
+async def test_no_trace_in_livekit_ends_the_attempt_as_an_error_and_retries_later(engine: Engine) -> None:
+    engine.telephony.unavailable(ANSWERS, maybe_placed=True)
+    await engine.batch(ANSWERS)
+    await engine.dispatch()
+    engine.clock.advance(timedelta(seconds=RINGING_S + LEASE_S + 1))
+    assert await engine.reconciler.run_once() == 1
+    ((call, attempts, codes),) = await engine.calls()
+    assert call.state == CallState.SCHEDULED and attempts[0].outcome == "error"
+    assert codes == ["dial", "retry"]
+    assert len(engine.telephony.placed) == 1
+
+
+async def test_livekit_unreachable_postpones_reconciliation(engine: Engine) -> None:
+    engine.telephony.unavailable(ANSWERS, maybe_placed=True)
+    await engine.batch(ANSWERS)
+    await engine.dispatch()
+    ((call, _, _),) = await engine.calls()
+    engine.telephony.room_unavailable(call.room_name or "")
+    engine.clock.advance(timedelta(seconds=RINGING_S + LEASE_S + 1))
+    assert await engine.reconciler.run_once() == 0
+    ((call, attempts, _),) = await engine.calls()
+    assert call.state == CallState.DIALING and attempts[0].ended_at is None
+    assert call.lease_expires_at == engine.clock.now() + timedelta(seconds=LEASE_S)  # held while it asked
+
+
+async def test_refused_before_the_request_left_ends_the_attempt_at_once(engine: Engine) -> None:
+    engine.telephony.unavailable(ANSWERS, maybe_placed=False)
+    await engine.batch(ANSWERS)
+    await engine.dispatch()
+    ((call, attempts, codes),) = await engine.calls()
+    assert call.state == CallState.SCHEDULED and attempts[0].outcome == "error"
+    assert codes == ["dial", "retry"]
