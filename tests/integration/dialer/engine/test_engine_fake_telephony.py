@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from dialer.caller_identity import CallerIdentity
 from dialer.clock import ManualClock
 from dialer.engine.dispatcher import DispatchConfig, Dispatcher
 from dialer.engine.reconciler import Reconciler
@@ -43,7 +44,10 @@ class Engine:
                 CandidateInput(external_id=f"c{index}", name="Test", phone=phone, required_fields=["start_date"])
             )
             ids.append(candidate.id)
-        batches = BatchService(db=self.db, clock=self.clock, trunk_id="ST_test", default_max_attempts=3, wake=lambda: None)
+        batches = BatchService(
+            db=self.db, clock=self.clock, trunk_id="ST_test", default_max_attempts=3, wake=lambda: None,
+            caller_defaults=CallerIdentity(company="Acme Recruiting", callback_number="+12125550199"), region="US",
+        )
         view, _ = await batches.create(BatchInput(candidate_ids=ids))
         return view.batch.id
 
