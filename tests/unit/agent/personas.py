@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tests.unit.agent.scripted_llm import Call, Turn, call, say
+from dialer_testing.scripted_llm import Call, Turn, call, say
 
 FIELDS = ["quota_attainment", "notice_period_weeks"]
 

@@ -9,7 +9,7 @@ from livekit.agents import UserStateChangedEvent
 from agent import pacing, prompts
 from agent.call_control import LocalCallControl
 from agent.settings import AgentSettings
-from tests.unit.agent.fake_dialer import FakeDialer
+from dialer_testing.fake_dialer import FakeDialer
 from tests.unit.agent.test_agent_gap_filling import gap_call, said
 
 

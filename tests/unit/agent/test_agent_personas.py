@@ -14,7 +14,7 @@ import pytest
 
 from agent.call_control import LocalCallControl
 from agent.settings import AgentSettings
-from tests.unit.agent.fake_dialer import FakeDialer
+from dialer_testing.fake_dialer import FakeDialer
 from tests.unit.agent.personas import FIELDS, PERSONAS, Persona
 from tests.unit.agent.test_agent_gap_filling import GREETING, gap_call, said
 

@@ -22,7 +22,7 @@ from agent.runner import open_text_session
 from agent.settings import AgentSettings
 from agent.worker import build_llm
 from tests.unit.agent.conftest import fixed_clock
-from tests.unit.agent.fake_dialer import FakeDialer, gap_filling_metadata
+from dialer_testing.fake_dialer import FakeDialer, gap_filling_metadata
 from tests.unit.agent.personas import FIELDS, PERSONAS, Persona
 from tests.unit.agent.test_agent_gap_filling import GREETING, SIP
 
