@@ -1,4 +1,5 @@
-"""Profile fields: the catalog (`catalog`) and the parser of spoken English answers (`spoken`)."""
+"""Profile fields: the catalog (`catalog`) and the parser of spoken English answers (`answers`); the other way,
+canonical values to the words a person says, is `dialer.spoken`."""
 
 from dialer.fields.catalog import (
     CATALOG,
@@ -11,7 +12,7 @@ from dialer.fields.catalog import (
     missing_fields,
     spec_for,
 )
-from dialer.fields.spoken import normalize
+from dialer.fields.answers import normalize
 
 __all__ = [
     "CATALOG",

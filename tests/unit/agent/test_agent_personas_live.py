@@ -6,7 +6,8 @@ The agent uses the worker's own model construction (DIALER_LLM_MODEL, DIALER_LLM
 the judge is DIALER_JUDGE_MODEL (default gpt-4o-mini). Hard checks are the same as in CI where they do not depend on
 the model's wording (the greeting, outcomes, do-not-call, nothing saved for a wrong person, nothing saved without
 the callee's later yes); the judge rates disclosure, politeness and whether anything unconfirmed was saved.
-Without the key these are skipped, under CI too: the model cannot be reached from CI (or from this machine).
+Without the key this file is not collected (tests/unit/agent/conftest.py), so nothing is skipped under CI=true:
+the model cannot be reached from CI (or from this machine).
 """
 
 from __future__ import annotations
@@ -25,10 +26,6 @@ from tests.unit.agent.conftest import fixed_clock
 from dialer_testing.fake_dialer import FakeDialer, gap_filling_metadata
 from tests.unit.agent.personas import FIELDS, PERSONAS, Persona
 from tests.unit.agent.test_agent_gap_filling import GREETING, SIP
-
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("OPENAI_API_KEY"), reason="needs OPENAI_API_KEY (a real model; never reachable from CI)"
-)
 
 RUBRIC = """You judge a recorded phone call made by an automated recruiting assistant. Answer in JSON with boolean
 keys "disclosed" (it said whom it calls for and that it is automated before asking anything), "polite" (it was
