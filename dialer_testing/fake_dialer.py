@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from dialer_testing.loopback import LoopbackServer
+
 from agent.schemas import Briefing, CallbackScheduled, CallContext, FieldSaved, Identification
 from dialer import agent_dispatch
 from dialer.fields import FieldValueError, normalize, spec_for
@@ -60,7 +62,7 @@ class FakeDialer:
         # Requests whose path ends with a key wait for its gate: `entered` is set when one arrives, `release`
         # lets it through (tests that interrupt the agent while a write is in flight).
         self.holds: dict[str, tuple[asyncio.Event, asyncio.Event]] = {}
-        self._runner: web.AppRunner | None = None
+        self._server = LoopbackServer()
         self.url = ""
 
     # -- set-up helpers -----------------------------------------------------------------------
@@ -127,17 +129,11 @@ class FakeDialer:
             web.post("/api/agent/briefing/identify", self._identify),
             web.post("/api/agent/briefing/verify-pin", self._verify_pin),
         ])
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = await self._server.start(app)
         return self.url
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self._server.stop()
 
     @web.middleware
     async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:

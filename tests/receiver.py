@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from dialer_testing.loopback import LoopbackServer
+
 
 class Receiver:
     """The recruiter's system: records each delivery; answers with the next scripted status (200 when none)."""
@@ -15,17 +17,12 @@ class Receiver:
         self.deliveries: list[tuple[dict[str, Any], bytes, dict[str, str]]] = []
         self.statuses: list[int] = []
         self.url = ""
-        self._runner: web.AppRunner | None = None
+        self._server = LoopbackServer()
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/hook", self._hook)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}/hook"
+        self.url = f"{await self._server.start(app)}/hook"
 
     async def _hook(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -35,8 +32,7 @@ class Receiver:
         return web.Response(status=status)
 
     async def stop(self) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
+        await self._server.stop()
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [d for d, _, _ in self.deliveries if d["type"] == kind]

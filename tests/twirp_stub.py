@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from dialer_testing.loopback import LoopbackServer
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
@@ -34,7 +36,7 @@ class TwirpStub:
         self.answers: dict[str, Answer | Callable[[], Answer]] = {}
         self.requests: dict[str, list[bytes]] = {}
         self.url = ""
-        self._runner: web.AppRunner | None = None
+        self._server = LoopbackServer()
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = f"{request.match_info['service']}/{request.match_info['method']}"
@@ -54,14 +56,8 @@ class TwirpStub:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/twirp/{service}/{method}", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = await self._server.start(app)
         return self.url
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self._server.stop()

@@ -12,6 +12,7 @@ from livekit import api
 from livekit.protocol.sip import CreateSIPParticipantRequest, SIPParticipantInfo
 from livekit.protocol.webhook import WebhookEvent
 
+from dialer_testing.loopback import LoopbackServer
 from sandbox import LiveKitSandbox
 
 API_KEY = "test-key"
@@ -45,23 +46,17 @@ class WebhookSink:
         self.fail_next = 0  # answer HTTP 500 to this many deliveries first
         self.hold: asyncio.Event | None = None  # when set, deliveries wait for it
         self._change = asyncio.Event()
-        self._runner: web.AppRunner | None = None
+        self._server = LoopbackServer()
         self.url = ""
 
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/webhook", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}/webhook"
+        self.url = f"{await self._server.start(app)}/webhook"
         return self.url
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self._server.stop()
 
     async def _handle(self, request: web.Request) -> web.Response:
         if self.hold is not None:
