@@ -85,7 +85,7 @@ def main() -> None:
     binaries = ensure_binaries()
     with tempfile.TemporaryDirectory(prefix="stage-bench-") as workdir:
         stage = start_stage(binaries, Path(workdir), "redis-server")
-        phone = SipPhone(Path(workdir) / "phone", reserved_scripts())
+        phone = SipPhone(Path(workdir) / "phone", reserved_scripts(), at=stage.namespace.outer)
         try:
             phone.start()
             legs = asyncio.run(_calls(stage, phone, args.calls))

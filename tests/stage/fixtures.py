@@ -1,6 +1,6 @@
 """Session fixtures for the stage (registered in tests/conftest.py, so tests/stage and tests/conformance share
 one stage per session): the binaries, Redis + livekit-server + livekit-sip, the SIP phone, and an outbound trunk
-pointing at it. Without Go, sipp or redis-server a test needing them is skipped with one line saying why; under
+pointing at it. Without Go, sipp, redis-server, `ip` (iproute2) or root (for the namespace) a test needing them is skipped with one line saying why; under
 ``CI=true`` it fails instead. A failing stage test's report carries the tail of every stage log.
 """
 
@@ -52,9 +52,15 @@ def stage_binaries() -> StageBinaries:
 
 @pytest.fixture(scope="session")
 def stage(stage_binaries: StageBinaries, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
+    """The stage, livekit-sip in a network namespace of the session's own (removed at the end, even on failure)."""
+    _tool("ip")
+    if os.geteuid() != 0:
+        unavailable("livekit-sip runs in a network namespace of its own (`ip netns add`): run as root")
     running = start_stage(stage_binaries, tmp_path_factory.mktemp("stage"), _tool("redis-server"))
-    yield running
-    running.stop()
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +69,8 @@ def phone(stage: Stage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Si
     if os.geteuid() != 0:
         unavailable("the phone records RTP with a raw packet socket and sipp replays media with one: run as root")
     running = SipPhone(tmp_path_factory.mktemp("phone"),
-                       reserved_scripts(ring_s=PHONE_RING_S, talk_time_scale=TALK_TIME_SCALE), sipp=_tool("sipp"))
+                       reserved_scripts(ring_s=PHONE_RING_S, talk_time_scale=TALK_TIME_SCALE), sipp=_tool("sipp"),
+                       at=stage.namespace.outer)
     running.start()
     stage.processes.append(running.process)
     yield running

@@ -1,8 +1,9 @@
-"""The SIP phone simulator: the carrier and the callee in one, on a sipp UAS bound to loopback.
+"""The SIP phone simulator: the carrier and the callee in one, on a sipp UAS bound to the outer end of the stage's
+veth pair (livekit-sip, in its namespace, reaches nothing else).
 
 LiveKit's outbound trunk points at ``SipPhone.address``. What each dialled number does is its ``CallScript``
 (``RESERVED_SCRIPTS`` mirrors the sandbox's reserved numbers; a test may start a phone with scripts of its own).
-What the phone heard is recorded by sniffing the RTP that arrives at its media port on ``lo`` (a raw packet socket:
+What the phone heard is recorded by sniffing the RTP that arrives at its media port on the veth (a raw packet socket:
 sipp itself can only echo or replay media), one WAV per call, and every SIP event sipp logs is read back as a
 ``PhoneEvent`` with sipp's own wall-clock timestamp.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from tests.stage.processes import StageProcess, free_port_pair, free_udp_port
 from tests.stage.caller import write_caller_scenario
+from tests.stage.netns import VethEnd
 from tests.stage.rtp_media import MediaStep, RtpRecorder, Silence, write_pcap
 from tests.stage.sipp_scenario import CallScript, write_scenario
 
@@ -95,14 +97,16 @@ class SipPhone:
     """A running phone: ``address`` for the trunk, ``events`` as they happen, ``recording`` per call."""
 
     def __init__(self, workdir: Path, scripts: dict[str, CallScript] | None = None,
-                 default: CallScript = DEFAULT_SCRIPT, sipp: str | None = None) -> None:
+                 default: CallScript = DEFAULT_SCRIPT, sipp: str | None = None, *, at: VethEnd) -> None:
+        """``at``: the veth end the phone binds and listens on (``Stage.namespace.outer``)."""
         self.workdir = workdir
+        self.at = at
         workdir.mkdir(parents=True, exist_ok=True)
         self.scripts = dict(reserved_scripts() if scripts is None else scripts)
         self.default = default
         self._sipp = sipp or shutil.which("sipp") or "sipp"
-        self.sip_port = free_port_pair()
-        self.media_port = free_udp_port()
+        self.sip_port = free_port_pair(at.address)
+        self.media_port = free_udp_port(at.address)
         self.events: list[PhoneEvent] = []
         self._changed = threading.Condition()
         self._streams: dict[tuple[int, int], RtpRecorder] = {}  # (our media port, LiveKit's RTP port)
@@ -123,7 +127,7 @@ class SipPhone:
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.sip_port}"
+        return f"{self.at.address}:{self.sip_port}"
 
     def start(self) -> None:
         scripts = {n: self._with_pcap(f"n{i}", s) for i, (n, s) in enumerate(self.scripts.items())}
@@ -132,11 +136,11 @@ class SipPhone:
         write_scenario(scenario, scripts, default)
         self.log_path.touch()
         sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_IP))
-        sniffer.bind(("lo", 0))
+        sniffer.bind((self.at.interface, 0))
         sniffer.settimeout(0.2)
         self._process = StageProcess("sipp phone", [
-            self._sipp, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(self.sip_port), "-t", "u1",
-            "-mi", "127.0.0.1", "-mp", str(self.media_port), "-nostdin", "-aa", "-trace_logs",
+            self._sipp, "-sf", str(scenario), "-i", self.at.address, "-p", str(self.sip_port), "-t", "u1",
+            "-mi", self.at.address, "-mp", str(self.media_port), "-nostdin", "-aa", "-trace_logs",
             "-log_file", str(self.log_path),
             "-trace_msg", "-message_file", str(self.workdir / "messages.log"), "-default_behaviors", "pingreply", "-deadcall_wait", "5000",
         ], self.workdir / "sipp.out")
@@ -190,7 +194,7 @@ class SipPhone:
         scenario = workdir / "caller.xml"
         write_caller_scenario(scenario, caller=caller, pcap=pcap, hangup_after_s=hangup_after_s,
                               answer_timeout_s=answer_timeout_s)
-        media_port = free_udp_port()
+        media_port = free_udp_port(self.at.address)
         log = workdir / "calls.log"
         log.touch()
         call_id = f"caller-{index}-{secrets.token_hex(6)}"
@@ -198,8 +202,9 @@ class SipPhone:
             self._media_ports.add(media_port)
             self._call_media[call_id] = media_port
         process = StageProcess(f"sipp caller {index}", [
-            self._sipp, "-sf", str(scenario), "-s", re.sub(r"[^+\d]", "", to), target, "-i", "127.0.0.1",
-            "-p", str(free_port_pair()), "-t", "u1", "-m", "1", "-cid_str", call_id, "-mi", "127.0.0.1",
+            self._sipp, "-sf", str(scenario), "-s", re.sub(r"[^+\d]", "", to), target, "-i", self.at.address,
+            "-p", str(free_port_pair(self.at.address)), "-t", "u1", "-m", "1", "-cid_str", call_id,
+            "-mi", self.at.address,
             "-mp", str(media_port), "-nostdin", "-aa", "-trace_logs", "-log_file", str(log),
             "-trace_msg", "-message_file", str(workdir / "messages.log"), "-default_behaviors", "pingreply",
         ], workdir / "sipp.out")
@@ -269,7 +274,7 @@ class SipPhone:
                     frame, address = sniffer.recvfrom(65535)
                 except socket.timeout:
                     continue
-                if address[2] == PACKET_OUTGOING:  # loopback shows each packet twice
+                if address[2] == PACKET_OUTGOING:  # what the phone itself sends
                     continue
                 arrival = time.time()
                 ip = frame[14:]

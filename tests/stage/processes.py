@@ -20,55 +20,34 @@ class StageProcessError(RuntimeError):
     """A stage process did not start, or died; the message carries the tail of its log."""
 
 
-def free_tcp_port() -> int:
+def free_tcp_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
-def free_udp_port() -> int:
+def free_udp_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
-def free_port_pair() -> int:
-    """A port free on loopback for both TCP and UDP (SIP listens on both)."""
+def free_port_pair(host: str = "127.0.0.1") -> int:
+    """A port free on ``host`` for both TCP and UDP (SIP listens on both)."""
     for _ in range(50):
-        port = free_udp_port()
+        port = free_udp_port(host)
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.bind(("127.0.0.1", port))
+                sock.bind((host, port))
             return port
         except OSError:
             continue
-    raise StageProcessError("no port free for both TCP and UDP on 127.0.0.1")
+    raise StageProcessError(f"no port free for both TCP and UDP on {host}")
 
 
-def free_udp_range(size: int) -> tuple[int, int]:
-    """A run of ``size`` consecutive UDP ports free on loopback now (inclusive bounds)."""
-    for _ in range(100):
-        start = free_udp_port()
-        if start + size > 65000:
-            continue
-        sockets: list[socket.socket] = []
-        try:
-            for port in range(start, start + size):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return start, start + size - 1
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise StageProcessError(f"no {size} consecutive UDP ports free on 127.0.0.1")
-
-
-def tcp_open(port: int) -> bool:
+def tcp_open(port: int, host: str = "127.0.0.1") -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with socket.create_connection((host, port), timeout=0.5):
             return True
     except OSError:
         return False

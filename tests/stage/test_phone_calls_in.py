@@ -38,7 +38,7 @@ async def test_a_call_to_the_briefing_number_rings_until_the_room_speaks_then_ca
             rule=SIPDispatchRule(dispatch_rule_individual=SIPDispatchRuleIndividual(room_prefix=prefix)),
             trunk_ids=[trunk.sip_trunk_id], name="briefing rule"))
         start = stage.webhooks.count()
-        placed = phone.call(BRIEFING, caller=CALLER, target=f"127.0.0.1:{stage.sip_port}", hangup_after_s=3.0,
+        placed = phone.call(BRIEFING, caller=CALLER, target=stage.sip_address, hangup_after_s=3.0,
                             media=(Silence(1.0), Dtmf("1234#"), Silence(3.0)))
         await phone.await_event("RINGING", call_id=placed.call_id, timeout_s=15)
         receiver = api.WebhookReceiver(api.TokenVerifier(stage.api_key, stage.api_secret))

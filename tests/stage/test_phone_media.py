@@ -40,7 +40,7 @@ def talking_phone(stage: Stage, tmp_path: Path) -> Iterator[SipPhone]:
     hello = _speech(tmp_path / "hello.wav", "Hello? Yes, this is Ada speaking.")
     script = CallScript("answer", ring_s=0, hangup_after_s=8.0,
                         media=(Silence(1.0), Say(hello), Silence(0.5), Dtmf("42#"), Silence(8.0)))
-    phone = SipPhone(tmp_path / "phone", {NUMBER: script})
+    phone = SipPhone(tmp_path / "phone", {NUMBER: script}, at=stage.namespace.outer)
     phone.start()
     stage.processes.append(phone.process)
     yield phone

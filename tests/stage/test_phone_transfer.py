@@ -26,7 +26,7 @@ NUMBER = "+12125550143"
 @pytest.fixture
 def refusing_phone(stage: Stage, tmp_path: Path) -> Iterator[SipPhone]:
     phone = SipPhone(tmp_path / "phone", {NUMBER: CallScript("answer", ring_s=0, media=(Silence(60.0),),
-                                                             refer="reject")})
+                                                             refer="reject")}, at=stage.namespace.outer)
     phone.start()
     stage.processes.append(phone.process)
     yield phone
