@@ -46,6 +46,11 @@ class AgentSettings:
     identify_max_attempts: int = 3
     # `python -m agent console` has no dispatch: it serves this metadata JSON instead (it holds a token).
     console_metadata: str | None = field(default=None, repr=False)
+    # The worker's health/status HTTP server (livekit-agents: every interface, port 8081 in production).
+    health_host: str = ""
+    health_port: int = 8081
+    # CPU load (0-1, the machine's) above which the worker takes no new job; above 1 it never refuses for load.
+    load_threshold: float = 0.7
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AgentSettings:
@@ -76,6 +81,14 @@ class AgentSettings:
                 raise AgentSettingsError(f"{name}: expected a positive whole number, got {raw!r}")
             return int(raw)
 
+        def get_port(name: str, default: int) -> int:
+            raw = get(name)
+            if raw is None:
+                return default
+            if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+                raise AgentSettingsError(f"{name}: expected a port number (0 picks a free one), got {raw!r}")
+            return int(raw)
+
         api_url = get("DIALER_AGENT_API_URL")
         if api_url is not None and not api_url.startswith(("http://", "https://")):
             raise AgentSettingsError("DIALER_AGENT_API_URL: use an http:// or https:// URL")
@@ -99,4 +112,7 @@ class AgentSettings:
             api_timeout_s=get_float("DIALER_AGENT_API_TIMEOUT_S", cls.api_timeout_s),
             identify_max_attempts=get_int("DIALER_IDENTIFY_MAX_ATTEMPTS", cls.identify_max_attempts),
             console_metadata=get("DIALER_CONSOLE_METADATA"),
+            health_host=get("DIALER_AGENT_HEALTH_HOST") or cls.health_host,
+            health_port=get_port("DIALER_AGENT_HEALTH_PORT", cls.health_port),
+            load_threshold=get_float("DIALER_AGENT_LOAD_THRESHOLD", cls.load_threshold),
         )

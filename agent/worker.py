@@ -247,6 +247,9 @@ def create_server(settings: AgentSettings | None = None) -> AgentServer:
         api_key=settings.livekit_api_key,
         api_secret=settings.livekit_api_secret,
         setup_fnc=prewarm,
+        host=settings.health_host,
+        port=settings.health_port,
+        load_threshold=settings.load_threshold,
     )
     server.rtc_session(entrypoint, agent_name=settings.agent_name)
     return server

@@ -182,11 +182,12 @@ class RtpRecorder:
             self.dtmf_events.append(payload[0])
 
     def pcm(self) -> list[int]:
-        if not self._samples:
+        received = list(self._samples.items())  # a copy: the phone's sniffer thread may still be adding packets
+        if not received:
             return []
-        end = max(offset + len(p) for offset, p in self._samples.items() if offset < 1 << 31)
+        end = max(offset + len(p) for offset, p in received if offset < 1 << 31)
         samples = [0] * end
-        for offset, payload in self._samples.items():
+        for offset, payload in received:
             if offset < 1 << 31:  # ignore a stream that jumped backwards
                 samples[offset:offset + len(payload)] = [_ULAW_DECODE[b] for b in payload]
         return samples

@@ -16,7 +16,7 @@ from agent.worker import build_llm, build_models
 from tests.unit.agent.conftest import fixed_clock
 from dialer_testing.fake_dialer import FakeDialer, gap_filling_metadata
 from tests.support import require_tool
-from tests.unit.agent.fake_openai import SILENCE_PEAK, FakeOpenAI, ToolCallReply
+from dialer_testing.fake_openai import SILENCE_PEAK, FakeOpenAI, ToolCallReply
 
 
 @pytest.fixture

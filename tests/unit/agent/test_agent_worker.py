@@ -13,7 +13,7 @@ from livekit.plugins import openai, silero
 from agent.call_control import LocalCallControl
 from agent.gap_filling import GapFillingAgent
 from agent.modes import ModeError, resolve_mode
-from agent.settings import AgentSettings
+from agent.settings import AgentSettings, AgentSettingsError
 from agent.worker import _prepare, build_models, create_server, end_job_when_leg_leaves, entrypoint, prewarm
 from dialer_testing.fake_dialer import FakeDialer, gap_filling_metadata
 
@@ -34,6 +34,17 @@ def test_server_dispatches_explicitly_by_agent_name() -> None:
     assert server._agent_name == "recruiter-bot"
     assert server._entrypoint_fnc is entrypoint
     assert server.setup_fnc is prewarm
+
+
+def test_health_server_and_load_threshold_come_from_the_environment() -> None:
+    settings = AgentSettings.from_env({"DIALER_AGENT_HEALTH_HOST": "127.0.0.1", "DIALER_AGENT_HEALTH_PORT": "0",
+                                       "DIALER_AGENT_LOAD_THRESHOLD": "2"})
+    server = create_server(settings)
+    assert (server._host, server._port, server._load_threshold) == ("127.0.0.1", 0, 2.0)
+    defaults = create_server(AgentSettings())
+    assert (defaults._host, defaults._port, defaults._load_threshold) == ("", 8081, 0.7)
+    with pytest.raises(AgentSettingsError, match="DIALER_AGENT_HEALTH_PORT"):
+        AgentSettings.from_env({"DIALER_AGENT_HEALTH_PORT": "http"})
 
 
 def test_models_follow_settings(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,11 +1,17 @@
 """A local OpenAI-compatible server on 127.0.0.1:0 for the agent's real livekit-plugins-openai models.
 
 - `/v1/chat/completions`, streamed as SSE: each request gets the next scripted reply (text, or one tool
-  call split over several chunks the way OpenAI streams them);
+  call split over several chunks the way OpenAI streams them). With ``turns`` instead of a queue, the reply is
+  chosen by the conversation itself: the last user message's text, and how many tool results followed it, so
+  several calls at once each get their own script. A request that offers the ``save_prediction`` tool is
+  livekit-agents' answering-machine classifier (it reuses the session's model): it gets ``save_prediction`` with
+  the label ``amd(transcript)`` gives (default ``human``), and never takes a scripted reply;
 - `/v1/audio/speech`: real speech audio, spoken by Debian's espeak-ng, as WAV (what the phone hears);
 - `/v1/audio/transcriptions`: the next scripted transcript for each utterance that carries sound (an
-  utterance of silence transcribes as ""), the way a speech model hears the phone's scripted lines.
-Request bodies and headers are kept so tests can check what the plugins sent.
+  utterance of silence transcribes as ""), the way a speech model hears the phone's scripted lines; or, with a
+  callable, the text it gives for the utterance's length in seconds.
+Request bodies and headers are kept so tests can check what the plugins sent. ``load`` replaces the script (a
+new test on a long-lived server).
 """
 
 from __future__ import annotations
@@ -19,18 +25,25 @@ import wave
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
+
+from dialer_testing.loopback import LoopbackServer
 
 
 @dataclass(frozen=True)
 class ToolCallReply:
     name: str
     arguments: dict[str, Any]
+    text: str = ""  # said in the same reply, before the call (as a model says "Goodbye!" and ends the call)
 
 
 Reply = str | ToolCallReply
+Transcriber = Callable[[float], str]  # utterance length in seconds -> what the callee said
+AmdLabel = Callable[[str], str]  # the greeting's transcript -> an AMDCategory value
+AMD_TOOL = "save_prediction"
 
 # Peak amplitude (16-bit) under which an utterance counts as silence: comfort noise and codec hiss.
 SILENCE_PEAK = 500
@@ -54,14 +67,27 @@ class SpeechLog:
 
 
 class FakeOpenAI:
-    def __init__(self, replies: list[Reply], *, transcripts: list[str] | None = None) -> None:
-        self._replies = list(replies)
-        self._transcripts = list(transcripts or [])
+    def __init__(self, replies: Sequence[Reply] = (), *, transcripts: Sequence[str] | Transcriber = (),
+                 turns: Mapping[str, Sequence[Reply]] | None = None, amd: AmdLabel | None = None) -> None:
         self.requests: list[dict[str, Any]] = []
         self.auth_headers: list[str] = []
         self.speech = SpeechLog()
-        self._runner: web.AppRunner | None = None
+        self.amd_transcripts: list[str] = []
+        self.load(replies, transcripts=transcripts, turns=turns, amd=amd)
+        self._server = LoopbackServer()
         self.base_url = ""
+
+    def load(self, replies: Sequence[Reply] = (), *, transcripts: Sequence[str] | Transcriber = (),
+             turns: Mapping[str, Sequence[Reply]] | None = None, amd: AmdLabel | None = None) -> None:
+        """A new script; what was asked so far is forgotten."""
+        self._replies = list(replies)
+        self._transcripts: list[str] | Transcriber = transcripts if callable(transcripts) else list(transcripts)
+        self._turns = {_normal(k): list(v) for k, v in (turns or {}).items()}
+        self._amd: AmdLabel = amd or (lambda _transcript: "human")
+        self.requests.clear()
+        self.auth_headers.clear()
+        self.amd_transcripts.clear()
+        self.speech = SpeechLog()
 
     async def start(self) -> str:
         app = web.Application()
@@ -71,39 +97,50 @@ class FakeOpenAI:
             web.post("/v1/audio/speech", self._speak),
             web.post("/v1/audio/transcriptions", self._transcribe),
         ])
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}/v1"
+        self.base_url = f"{await self._server.start(app)}/v1"
         return self.base_url
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self._server.stop()
 
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model"}]})
 
+    def _next_reply(self, body: dict[str, Any]) -> Reply | str:
+        """The reply, or an error message (str prefixed "!") saying why the script has none."""
+        tools = {t.get("function", {}).get("name") for t in body.get("tools") or []}
+        messages = body.get("messages") or []
+        if AMD_TOOL in tools:
+            transcript = _text(next((m for m in reversed(messages) if m.get("role") == "user"), {}))
+            self.amd_transcripts.append(transcript)
+            return ToolCallReply(AMD_TOOL, {"label": self._amd(transcript)})
+        self.requests.append(body)
+        if self._turns:
+            last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+            said = _normal(_text(messages[last_user])) if last_user >= 0 else ""
+            step = sum(1 for m in messages[last_user + 1:] if m.get("role") == "tool")
+            script = self._turns.get(said)
+            if script is None:
+                return f"!no scripted turn for what the user said ({len(said)} characters)"
+            return script[step] if step < len(script) else f"!the turn's script has no step {step}"
+        return self._replies.pop(0) if self._replies else "!no scripted reply left"
+
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
-        self.requests.append(body)
         self.auth_headers.append(request.headers.get("Authorization", ""))
         if not body.get("stream"):
             return web.json_response({"error": {"message": "this fake only streams"}}, status=400)
-        if not self._replies:
-            return web.json_response({"error": {"message": "no scripted reply left"}}, status=500)
-        reply = self._replies.pop(0)
+        reply = self._next_reply(body)
+        if isinstance(reply, str) and reply.startswith("!"):
+            return web.json_response({"error": {"message": reply[1:]}}, status=500)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
-        n = len(self.requests)
+        n = len(self.auth_headers)
         for chunk in _chunks(reply, model=body.get("model", "?"), completion_id=f"chatcmpl-{n}"):
             await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
-
 
     async def _speak(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -116,7 +153,12 @@ class FakeOpenAI:
         upload = form.get("file")
         audio = upload.file.read() if isinstance(upload, web.FileField) else b""
         seconds, peak = wav_level(audio)
-        text = self._transcripts.pop(0) if peak >= SILENCE_PEAK and self._transcripts else ""
+        text = ""
+        if peak >= SILENCE_PEAK:
+            if callable(self._transcripts):
+                text = self._transcripts(seconds)
+            elif self._transcripts:
+                text = self._transcripts.pop(0)
         self.speech.transcriptions.append(Transcription(seconds=seconds, peak=peak, text=text))
         return web.json_response({"text": text})
 
@@ -165,9 +207,21 @@ def _chunks(reply: Reply, *, model: str, completion_id: str) -> list[dict[str, A
     half = len(arguments) // 2
     call_head = {"index": 0, "id": f"call_{completion_id}", "type": "function",
                  "function": {"name": reply.name, "arguments": ""}}
-    return [
+    spoken = [chunk({"role": "assistant", "content": reply.text})] if reply.text else []
+    return spoken + [
         chunk({"role": "assistant", "content": None, "tool_calls": [call_head]}),
         chunk({"tool_calls": [{"index": 0, "function": {"arguments": arguments[:half]}}]}),
         chunk({"tool_calls": [{"index": 0, "function": {"arguments": arguments[half:]}}]}),
         chunk({}, "tool_calls"),
     ]
+
+
+def _text(message: Mapping[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
