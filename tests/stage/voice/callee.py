@@ -1,5 +1,5 @@
-"""The callee: the stage's sipp phone, started for each test with that test's call scripts, always on the one SIP
-port the dialer's outbound trunk points at (the trunk id is a setting of the running ``dialer serve``).
+"""The callee: the stage's sipp phone (on the outer end of the stage's veth pair), started for each test with that
+test's call scripts, always on the one SIP port the dialer's outbound trunk points at (the trunk id is a setting of the running ``dialer serve``).
 
 Numbers are in a zone where it is day now (the calling window must be open where the number is), so the suite
 runs at any hour: ``CalleeNumbers.number("50")`` is ``+1 NPA 555 0150`` for that zone's area code.
@@ -40,14 +40,14 @@ class CalleePhone:
         self.stage = stage
         self.workdir = workdir
         self.sipp = sipp
-        self.sip_port = free_port_pair()
+        self.sip_port = free_port_pair(stage.namespace.outer.address)
         self.prefix = daytime_prefix()
         self._phone: SipPhone | None = None
         self._uses = 0
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.sip_port}"
+        return f"{self.stage.namespace.outer.address}:{self.sip_port}"
 
     @property
     def phone(self) -> SipPhone:
@@ -61,7 +61,7 @@ class CalleePhone:
     def use(self, scripts: dict[str, CallScript]) -> SipPhone:
         self.stop()
         self._uses += 1
-        phone = SipPhone(self.workdir / f"phone-{self._uses}", scripts, sipp=self.sipp)
+        phone = SipPhone(self.workdir / f"phone-{self._uses}", scripts, sipp=self.sipp, at=self.stage.namespace.outer)
         phone.sip_port = self.sip_port  # the trunk's carrier address stays the same from test to test
         phone.start()
         self.stage.processes.append(phone.process)
