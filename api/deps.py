@@ -19,6 +19,7 @@ from dialer.engine.livekit_events import LiveKitEventHandler
 from dialer.livekit_target import LiveKitAccess
 from dialer.runtime import Runtime
 from dialer.services.agent_calls import AgentCallService
+from dialer.services.batch_results import BatchResultsService
 from dialer.services.batches import BatchService
 from dialer.services.briefings import BriefingService
 from dialer.services.calls import CallService
@@ -64,6 +65,10 @@ def _batches(runtime: _RuntimeDep) -> BatchService:
     return runtime.batches
 
 
+def _batch_results(runtime: _RuntimeDep) -> BatchResultsService:
+    return runtime.batch_results
+
+
 def _calls(runtime: _RuntimeDep) -> CallService:
     return runtime.calls
 
@@ -98,6 +103,7 @@ LiveKitDep = Annotated[LiveKitAccess, Depends(_livekit)]
 Candidates = Annotated[CandidateService, Depends(_candidates)]
 Interviews = Annotated[InterviewService, Depends(_interviews)]
 Batches = Annotated[BatchService, Depends(_batches)]
+BatchResults = Annotated[BatchResultsService, Depends(_batch_results)]
 Calls = Annotated[CallService, Depends(_calls)]
 DoNotCall = Annotated[DoNotCallService, Depends(_dnc)]
 AgentCalls = Annotated[AgentCallService, Depends(_agent_calls)]

@@ -29,6 +29,7 @@ from dialer.livekit_target import LiveKitAccess, configured_access, sandbox_acce
 from dialer.policy import DEFAULT_RETRY_POLICY, CallingWindow
 from dialer.ratelimit import Limit
 from dialer.services.agent_calls import AgentCallConfig, AgentCallService
+from dialer.services.batch_results import BatchResultsService
 from dialer.services.batches import BatchService
 from dialer.services.briefings import BriefingService
 from dialer.services.calls import CallService
@@ -58,6 +59,7 @@ class Runtime:
     interviews: InterviewService
     batches: BatchService
     calls: CallService
+    batch_results: BatchResultsService
     dnc: DoNotCallService
     agent_calls: AgentCallService
     dispatcher: Dispatcher
@@ -176,6 +178,7 @@ class Runtime:
                 caller_defaults=settings.caller_defaults,
                 region=settings.default_region,
             ),
+            batch_results=BatchResultsService(db=db),
             dnc=DoNotCallService(db=db, clock=clock, default_region=settings.default_region),
             agent_calls=agent_calls,
             dispatcher=dispatcher,

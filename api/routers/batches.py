@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
-from api.deps import ApiKey, Batches
+from api.deps import ApiKey, BatchResults, Batches
 from api.schemas.rules import HEADER_TOKEN_PATTERN
-from api.schemas.calls import BatchIn, BatchOut
+from api.schemas.calls import BatchIn, BatchOut, BatchStatsOut
 
 router = APIRouter(prefix="/api/batches", tags=["batches"], dependencies=[ApiKey])
 
@@ -33,6 +33,28 @@ async def list_batches(batches: Batches) -> dict[str, list[BatchOut]]:
 @router.get("/{batch_id}")
 async def get_batch(batch_id: str, batches: Batches) -> BatchOut:
     return BatchOut.of(await batches.get(batch_id))
+
+
+@router.get("/{batch_id}/stats")
+async def batch_stats(batch_id: str, results: BatchResults) -> BatchStatsOut:
+    """Outcomes broken down, and the connect rate by the callee's local hour when each attempt started."""
+    return BatchStatsOut.of(await results.stats(batch_id))
+
+
+@router.get(
+    "/{batch_id}/export.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "one row per call"}},
+)
+async def export_batch(batch_id: str, results: BatchResults) -> Response:
+    """One row per call with each field's collected value; cells that a spreadsheet would run as a formula
+    (starting with = + - @) are prefixed with a quote."""
+    text = await results.export_csv(batch_id)
+    return Response(
+        content=text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{batch_id}.csv"'},
+    )
 
 
 @router.post("/{batch_id}/pause")

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from api.deps import ApiKey, DoNotCall
-from api.schemas.calls import DoNotCallIn
+from api.schemas.calls import DoNotCallIn, DoNotCallList, DoNotCallOut
 
 router = APIRouter(prefix="/api/dnc", tags=["do-not-call"], dependencies=[ApiKey])
 
@@ -12,6 +14,17 @@ router = APIRouter(prefix="/api/dnc", tags=["do-not-call"], dependencies=[ApiKey
 async def add_to_dnc(body: DoNotCallIn, dnc: DoNotCall) -> dict[str, str]:
     """The number is never dialled again, whichever batch it is in."""
     return {"phone": await dnc.add(body.phone, body.reason)}
+
+
+@router.get("")
+async def list_dnc(
+    dnc: DoNotCall,
+    after: Annotated[str | None, Query(min_length=1, max_length=40, description="the previous page's next_after")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> DoNotCallList:
+    """The list in number order, a page at a time (pass `next_after` back as `after`; null: no more)."""
+    items, next_after = await dnc.list_numbers(after=after, limit=limit)
+    return DoNotCallList(items=[DoNotCallOut.model_validate(item) for item in items], next_after=next_after)
 
 
 @router.delete("/{phone}", status_code=status.HTTP_204_NO_CONTENT)

@@ -8,7 +8,8 @@ from api.schemas.base import Request, Response
 from api.schemas.rules import FieldNames, Identifier
 from dialer.caller_identity import CallerIdentity
 from dialer.services.batches import BatchInput, BatchView
-from dialer.services.calls import CallDetail
+from dialer.services.batch_results import BatchStats
+from dialer.services.calls import CallDetail, CallRecord
 
 
 class CallerIn(Request):
@@ -74,6 +75,11 @@ class BatchOut(Response):
 
 class CallIn(CallerIn):
     candidate_id: Identifier
+    again: bool = Field(
+        default=False,
+        strict=True,
+        description="true to call a candidate whose call already completed (otherwise that is a 409)",
+    )
 
 
 class AttemptOut(Response):
@@ -144,3 +150,95 @@ class CallList(Response):
 class DoNotCallIn(Request):
     phone: str = Field(min_length=1, max_length=40)
     reason: str = Field(default="", max_length=200)
+
+
+class DoNotCallOut(Response):
+    phone: str
+    reason: str
+    created_at: datetime
+
+
+class DoNotCallList(Response):
+    items: list[DoNotCallOut]
+    next_after: str | None = Field(description="pass as ?after= for the next page; null when there is no more")
+
+
+class TurnOut(Response):
+    attempt: int | None = Field(description="the attempt's number (1, 2, ...); null for a browser session")
+    role: str = Field(description="agent or callee")
+    text: str
+    at: datetime
+
+
+class FieldRecordOut(Response):
+    attempt: int | None
+    name: str
+    value: str | None
+    status: str = Field(description="answered, unknown or declined")
+    source_text: str = Field(description="the callee's words the value came from")
+    at: datetime
+
+
+class CallRecordOut(Response):
+    call_id: str
+    candidate_id: str
+    candidate_name: str
+    state: str
+    last_outcome: str | None
+    turns: list[TurnOut]
+    collected_fields: list[FieldRecordOut]
+
+    @classmethod
+    def of(cls, record: CallRecord) -> CallRecordOut:
+        number = record.attempt_numbers.get
+        return cls(
+            call_id=record.call.id,
+            candidate_id=record.call.candidate_id,
+            candidate_name=record.candidate_name,
+            state=record.call.state,
+            last_outcome=record.call.last_outcome,
+            turns=[
+                TurnOut(attempt=number(t.attempt_id or ""), role=t.role, text=t.text, at=t.at) for t in record.turns
+            ],
+            collected_fields=[
+                FieldRecordOut(
+                    attempt=number(f.attempt_id or ""), name=f.name, value=f.value, status=f.status,
+                    source_text=f.source_text, at=f.at,
+                )
+                for f in record.collected
+            ],
+        )
+
+
+class HourOut(Response):
+    hour: int = Field(ge=0, le=23, description="the callee's local hour when the attempt started")
+    attempts: int
+    connected: int = Field(description="attempts a person answered (not a machine)")
+    connect_rate: float | None = Field(description="connected / attempts; null for an hour with no attempt")
+
+
+class BatchStatsOut(Response):
+    batch_id: str
+    calls: int
+    attempts: int
+    outcomes: dict[str, int] = Field(description="ended attempts by outcome, every known outcome listed")
+    connect_rate: float | None
+    by_hour: list[HourOut]
+
+    @classmethod
+    def of(cls, stats: BatchStats) -> BatchStatsOut:
+        connected = sum(h.connected for h in stats.by_hour)
+        return cls(
+            batch_id=stats.batch_id,
+            calls=stats.calls,
+            attempts=stats.attempts,
+            outcomes=stats.outcomes,
+            connect_rate=round(connected / stats.attempts, 4) if stats.attempts else None,
+            by_hour=[
+                HourOut(
+                    hour=h.hour, attempts=h.attempts, connected=h.connected,
+                    connect_rate=round(h.connected / h.attempts, 4) if h.attempts else None,
+                )
+                for h in stats.by_hour
+            ],
+        )

@@ -109,3 +109,8 @@ class CandidateBulkOut(Response):
     created: int
     updated: int
     items: list[BulkItemOut]
+
+
+class CandidateList(Response):
+    items: list[CandidateOut]
+    next_after: str | None = Field(description="pass as ?after= for the next page; null when there is no more")

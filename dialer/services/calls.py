@@ -14,7 +14,7 @@ from dialer.errors import Conflict, InvalidInput, NotFound, Problem, ProblemList
 from dialer.lifecycle import OPEN, CallState
 from dialer.lifecycle.calls import insert_calls, new_call_row
 from dialer.store.db import Database
-from dialer.store.models import Attempt, Call, Candidate, CollectedField, Decision
+from dialer.store.models import Attempt, Call, Candidate, CollectedField, Decision, TranscriptTurn
 
 CALL_STATES = tuple(state.value for state in CallState)
 
@@ -26,6 +26,15 @@ class CallDetail:
     decisions: list[Decision]
     collected: list[CollectedField]
     candidate_name: str = ""
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    call: Call
+    candidate_name: str
+    attempt_numbers: dict[str, int]  # attempt id -> its number
+    turns: list[TranscriptTurn]
+    collected: list[CollectedField]
 
 
 class CallService:
@@ -48,8 +57,12 @@ class CallService:
         self._caller_defaults = caller_defaults
         self._region = region
 
-    async def call_now(self, candidate_id: str, caller: CallerIdentity = CallerIdentity()) -> Call:
-        """Due at once, but still subject to every calling rule (window, do-not-call, nothing missing)."""
+    async def call_now(
+        self, candidate_id: str, caller: CallerIdentity = CallerIdentity(), *, again: bool = False
+    ) -> Call:
+        """Due at once, but still subject to every calling rule (window, do-not-call, nothing missing). A candidate
+        whose call already completed is rung again only when the caller says so (`again`): a person who already
+        talked to the agent is not called twice by a stray click."""
         problems = ProblemList()
         resolved = resolve_caller(caller, self._caller_defaults, region=self._region, problems=problems)
         problems.raise_if_any()
@@ -63,6 +76,15 @@ class CallService:
             )
             if open_call is not None:
                 raise Conflict(f"candidate {candidate_id} already has an open call ({open_call}); follow or cancel it")
+            if not again:
+                done = await session.scalar(
+                    select(Call.id).where(Call.candidate_id == candidate_id, Call.state == CallState.COMPLETED).limit(1)
+                )
+                if done is not None:
+                    raise Conflict(
+                        f"candidate {candidate_id} was already called and that call completed ({done}); "
+                        'to call once more, send "again": true'
+                    )
             row = new_call_row(
                 candidate=candidate,
                 trunk_id=self._trunk_id,
@@ -115,6 +137,26 @@ class CallService:
             if call is None:
                 raise NotFound(f"call {call_id} not found")
             return (await self._details(session, [call]))[0]
+
+    async def record(self, call_id: str) -> CallRecord:
+        """What was said on the call and what was saved from it, each with the attempt it belongs to."""
+        async with self._db.transaction() as session:
+            call = await session.get(Call, call_id)
+            if call is None:
+                raise NotFound(f"call {call_id} not found")
+            attempts = {a.id: a.number for a in await session.scalars(select(Attempt).where(Attempt.call_id == call_id))}
+            turns = list(
+                await session.scalars(
+                    select(TranscriptTurn).where(TranscriptTurn.call_id == call_id).order_by(TranscriptTurn.id)
+                )
+            )
+            collected = list(
+                await session.scalars(
+                    select(CollectedField).where(CollectedField.call_id == call_id).order_by(CollectedField.id)
+                )
+            )
+            name = await session.scalar(select(Candidate.name).where(Candidate.id == call.candidate_id))
+        return CallRecord(call=call, candidate_name=name or "", attempt_numbers=attempts, turns=turns, collected=collected)
 
     async def _details(self, session: AsyncSession, calls: list[Call]) -> list[CallDetail]:
         ids = [c.id for c in calls]

@@ -15,6 +15,7 @@ from dialer.errors import NotFound, ProblemList
 from dialer.phones import InvalidPhoneNumber, check_dialable, normalize_phone
 from dialer.policy import NoTimeZoneError, zone_from_name
 from dialer.policy.area_codes import state_code
+from dialer.services.candidate_search import CandidatePage, CandidateQuery, search_candidates
 from dialer.store.db import Database
 from dialer.store.ids import new_id
 from dialer.store.models import Candidate
@@ -120,6 +121,9 @@ class CandidateService:
         if candidate is None:
             raise NotFound(f"candidate {candidate_id} not found")
         return candidate
+
+    async def search(self, query: CandidateQuery) -> CandidatePage:
+        return await search_candidates(self._db, query)
 
     async def upsert(self, item: CandidateInput) -> tuple[Candidate, bool]:
         """Returns (candidate, created). A concurrent create of the same external id becomes an update."""

@@ -46,6 +46,16 @@ class DoNotCallService:
         if not result.rowcount:  # type: ignore[attr-defined]
             raise NotFound("that number is not on the do-not-call list")
 
+    async def list_numbers(self, *, after: str | None = None, limit: int = 100) -> tuple[list[DoNotCall], str | None]:
+        """A page of the list in number order, and where the next one starts (None: no more)."""
+        query = select(DoNotCall).order_by(DoNotCall.phone).limit(limit + 1)
+        if after is not None:
+            query = query.where(DoNotCall.phone > after)
+        async with self._db.transaction() as session:
+            rows = list(await session.scalars(query))
+        page = rows[:limit]
+        return page, (page[-1].phone if len(rows) > limit else None)
+
     async def contains(self, phone: str) -> bool:
         async with self._db.transaction() as session:
             return await session.scalar(select(DoNotCall.phone).where(DoNotCall.phone == phone)) is not None
