@@ -13,7 +13,9 @@ from api import docs
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import ApiLimitConfig, ApiLimits
 from api.request_guard import GuardKeys, RequestGuard
-from api.routers import agent, batches, calls, candidates, dnc, health, interviews, livekit_webhook, metrics, voice
+from api.routers import (
+    agent, batches, calls, candidates, dnc, events, health, interviews, livekit_webhook, metrics, voice,
+)
 from api.web import routes as web
 from dialer.ratelimit import RateLimiter
 from dialer.runtime import Runtime
@@ -51,7 +53,7 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
         ),
     )
     app.add_middleware(RequestGuard, keys=lambda: _guard_keys(runtime), now=runtime.clock.now, limits=app.state.limits)
-    for module in (health, metrics, candidates, interviews, batches, calls, dnc, livekit_webhook, agent, voice):
+    for module in (health, metrics, candidates, interviews, batches, calls, dnc, events, livekit_webhook, agent, voice):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(web.router)
     if runtime.settings.api_docs:

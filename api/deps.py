@@ -24,6 +24,7 @@ from dialer.services.batches import BatchService
 from dialer.services.briefings import BriefingService
 from dialer.services.calls import CallService
 from dialer.services.candidates import CandidateService
+from dialer.services.changes import ChangeFeed
 from dialer.services.dnc import DoNotCallService
 from dialer.services.health import HealthService
 from dialer.services.interviews import InterviewService
@@ -69,6 +70,10 @@ def _batch_results(runtime: _RuntimeDep) -> BatchResultsService:
     return runtime.batch_results
 
 
+def _changes(runtime: _RuntimeDep) -> ChangeFeed:
+    return runtime.changes
+
+
 def _calls(runtime: _RuntimeDep) -> CallService:
     return runtime.calls
 
@@ -105,6 +110,7 @@ Interviews = Annotated[InterviewService, Depends(_interviews)]
 Batches = Annotated[BatchService, Depends(_batches)]
 BatchResults = Annotated[BatchResultsService, Depends(_batch_results)]
 Calls = Annotated[CallService, Depends(_calls)]
+Changes = Annotated[ChangeFeed, Depends(_changes)]
 DoNotCall = Annotated[DoNotCallService, Depends(_dnc)]
 AgentCalls = Annotated[AgentCallService, Depends(_agent_calls)]
 Briefings = Annotated[BriefingService, Depends(_briefings)]

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     requests_per_minute: int = Field(default=6000, ge=0, le=10_000_000)  # per credential
     pin_failures_per_15_minutes: int = Field(default=5, ge=0, le=1000)  # per interviewer
     api_docs: bool = True  # /docs (Swagger UI from the package); false: no docs page, /openapi.json stays
+    # Live pages (GET /api/events): writes on this instance wake them at once; writes by other instances sharing the
+    # database are found by re-reading this often (seconds).
+    web_events_check_s: float = Field(default=2.0, gt=0, le=600)
     # Regions whose fixed-line and mobile numbers may be called (ISO codes, comma list); empty: default_region only.
     call_regions: Annotated[list[str], NoDecode] = Field(default_factory=list)
 

@@ -34,6 +34,7 @@ from dialer.services.batches import BatchService
 from dialer.services.briefings import BriefingService
 from dialer.services.calls import CallService
 from dialer.services.candidates import CandidateService
+from dialer.services.changes import ChangeFeed
 from dialer.services.dnc import DoNotCallService
 from dialer.services.health import HealthService
 from dialer.services.interviews import InterviewService
@@ -60,6 +61,7 @@ class Runtime:
     batches: BatchService
     calls: CallService
     batch_results: BatchResultsService
+    changes: ChangeFeed
     dnc: DoNotCallService
     agent_calls: AgentCallService
     dispatcher: Dispatcher
@@ -179,6 +181,7 @@ class Runtime:
                 region=settings.default_region,
             ),
             batch_results=BatchResultsService(db=db),
+            changes=ChangeFeed(db=db, check_s=settings.web_events_check_s),
             dnc=DoNotCallService(db=db, clock=clock, default_region=settings.default_region),
             agent_calls=agent_calls,
             dispatcher=dispatcher,
@@ -234,6 +237,7 @@ class Runtime:
         self.dispatcher.wake()
 
     async def stop(self) -> None:
+        self.changes.close()  # live pages' streams end, so nothing waits for them
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None

@@ -27,7 +27,9 @@ from dialer.clock import Clock
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-PAGES = {"dashboard": HERE / "pages" / "dashboard.html", "briefing": HERE / "pages" / "briefing.html"}
+PAGES = {
+    name: HERE / "pages" / f"{name}.html" for name in ("dashboard", "briefing", "upload", "candidates")
+}
 LOGIN_PAGE = HERE / "pages" / "login.html"
 STATIC_DIR = HERE / "static"
 _MEDIA_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
@@ -117,6 +119,18 @@ async def dashboard(request: Request, web: Web) -> Response:
 async def briefing(request: Request, web: Web) -> Response:
     """The interviewer's browser briefing (`?interview_id=` preselects one)."""
     return _page(request, web, "briefing")
+
+
+@router.get("/web/upload")
+async def upload(request: Request, web: Web) -> Response:
+    """A batch from a CSV file: preview, the API's validation row by row, then the batch."""
+    return _page(request, web, "upload")
+
+
+@router.get("/web/candidates")
+async def candidates(request: Request, web: Web) -> Response:
+    """Candidates listed and searched; `?id=` shows one with its calls, transcripts and answers."""
+    return _page(request, web, "candidates")
 
 
 @router.get("/web/login")

@@ -12,7 +12,6 @@ from tests.browser.browser import PHONE, Browser
 
 NY_ANSWERS = "+12125550116"  # answers and stays on until hung up
 CHICAGO_BUSY = "+13125550110"  # SIP 486
-POLL = "?poll_ms=200"
 
 
 async def _candidate(stack: Stack, external_id: str, phone: str, **extra: object) -> str:
@@ -41,7 +40,7 @@ async def test_dashboard_follows_a_batch_as_the_sandbox_completes_its_calls(stac
     chicago = await _candidate(stack, "chicago", CHICAGO_BUSY)
     batch_id = await _batch(stack, [ny, chicago], "Q4 sales")
 
-    await browser.sign_in(API_KEY, f"/web/{POLL}")
+    await browser.sign_in(API_KEY, "/web/")
     await browser.wait_text(_row(batch_id), "Q4 sales")
     await browser.wait_text(_count(batch_id, "scheduled"), "scheduled 2")
     await browser.wait_text(f"{_row(batch_id)} .summary", "0 of 2 calls finished")
@@ -97,7 +96,7 @@ async def test_pause_resume_and_cancel_from_the_page_with_the_keyboard(stack: St
     chicago = await _candidate(stack, "chicago", CHICAGO_BUSY)
     paused_id = await _batch(stack, [ny], "Pause me")
     cancelled_id = await _batch(stack, [chicago], "Cancel me")
-    await browser.sign_in(API_KEY, f"/web/{POLL}")
+    await browser.sign_in(API_KEY, "/web/")
 
     # Cancel asks first; dismissing changes nothing, accepting cancels for good.
     await browser.click(f"{_row(cancelled_id)} button.cancel")
@@ -131,24 +130,34 @@ async def test_pause_resume_and_cancel_from_the_page_with_the_keyboard(stack: St
 
 async def test_call_candidate_button_and_its_errors(stack: Stack, browser: Browser) -> None:
     ny = await _candidate(stack, "ny", NY_ANSWERS)
-    await browser.sign_in(API_KEY, f"/web/{POLL}")
+    await browser.sign_in(API_KEY, "/web/")
     await browser.wait_text("#no-batches", "No batches yet")
 
-    # An unknown candidate: the API's 404 is shown, with what was being done.
+    # An empty id, then an unknown candidate: each error is shown beside the input, with what was being done.
+    await browser.click("#call-candidate")
+    await browser.wait_text("#call-now .field-error", "enter a candidate id")
+    assert await browser.attribute("#candidate-id", "aria-invalid") == "true"
     await browser.type("#candidate-id", "cand_nobody")
     await browser.click("#call-candidate")
-    await browser.wait_text("#error", "Could not call candidate cand_nobody:")
-    assert "(HTTP 404)" in await browser.text("#error")
+    await browser.wait_text("#call-now .field-error", "Could not call candidate cand_nobody:")
+    assert "(HTTP 404)" in await browser.text("#call-now .field-error")
+    described = await browser.attribute("#candidate-id", "aria-describedby")
+    assert described and await browser.script(
+        "return document.getElementById(arguments[0].split(' ').pop()).innerText", described
+    ) == await browser.text("#call-now .field-error")
+    assert await browser.text("#error") == ""  # nothing at the top of the page, off-screen from the form
 
     await browser.type("#candidate-id", ny)
     await browser.click("#call-candidate")
     await browser.wait_text("#announce", f"for candidate {ny}")
+    assert not await browser.script("return document.querySelector('#call-now .field-error')")
     await browser.wait_text("#single-calls tbody", ny)
     await stack.dispatch()
     assert stack.dialled_numbers() == [NY_ANSWERS]
     await browser.wait_text('#single-calls tr[data-state="in_call"]', "in progress")
 
-    # Calling again while the first call is live is refused by the API; the page says why.
+    # Calling again while the first call is live is refused by the API; the page says why, beside that button.
     await browser.click('#single-calls tr[data-state="in_call"] button.call')
-    await browser.wait_text("#error", f"Could not call candidate {ny}:")
+    await browser.wait_text('#single-calls tr[data-state="in_call"] .actions .field-error', "Could not call Ny:")
+    assert "already has an open call" in await browser.text('#single-calls tr[data-state="in_call"] .field-error')
     assert stack.dialled_numbers() == [NY_ANSWERS]

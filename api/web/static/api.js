@@ -57,7 +57,8 @@ export function showError(region, what, err) {
   const status = err instanceof ApiError && err.status ? ` (HTTP ${err.status})` : "";
   message.textContent = `${what}: ${err.message}${status}`;
   region.append(message);
-  if (err instanceof ApiError && err.errors?.length) {
+  const repeats = err.errors?.length === 1 && !(err.errors[0].loc || []).length && err.errors[0].message === err.message;
+  if (err instanceof ApiError && err.errors?.length && !repeats) {
     const list = document.createElement("ul");
     for (const e of err.errors) {
       const item = document.createElement("li");
@@ -116,4 +117,34 @@ export function el(tag, props = {}, ...children) {
   }
   node.append(...children.filter((c) => c !== null && c !== undefined));
   return node;
+}
+
+/**
+ * Show an error right beside the control that caused it: an element after `anchor` (a button, an input, a form
+ * row), linked to it by aria-describedby so a screen reader reads it with the control, and announced (role=alert).
+ */
+export function showFieldError(anchor, what, err) {
+  const id = anchor.dataset.errorId || `err-${Math.random().toString(36).slice(2, 10)}`;
+  anchor.dataset.errorId = id;
+  let box = document.getElementById(id);
+  if (!box) {
+    box = el("div", { id, class: "field-error", role: "alert" });
+    anchor.insertAdjacentElement("afterend", box);
+  }
+  showError(box, what, err);
+  const describedBy = new Set((anchor.getAttribute("aria-describedby") || "").split(" ").filter(Boolean));
+  describedBy.add(id);
+  anchor.setAttribute("aria-describedby", [...describedBy].join(" "));
+  if (anchor.matches("input, select, textarea")) anchor.setAttribute("aria-invalid", "true");
+  return box;
+}
+
+export function clearFieldError(anchor) {
+  const id = anchor.dataset.errorId;
+  if (id) document.getElementById(id)?.remove();
+  delete anchor.dataset.errorId;
+  const rest = (anchor.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== id);
+  if (rest.length) anchor.setAttribute("aria-describedby", rest.join(" "));
+  else anchor.removeAttribute("aria-describedby");
+  anchor.removeAttribute("aria-invalid");
 }

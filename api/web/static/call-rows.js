@@ -1,6 +1,7 @@
 // One table row per call: attempts with outcomes and SIP codes, collected fields, the decision trail.
 import { el, formatTime, timeElement } from "./api.js";
 import { stateLabel } from "./batch-rows.js";
+import { showCallRecord } from "./transcript-view.js";
 
 function attemptText(attempt) {
   const parts = [`#${attempt.number}`, attempt.outcome || (attempt.answered_at ? "in progress" : "ringing")];
@@ -46,6 +47,12 @@ export function renderCallRow(tbody, call, { onCall }) {
     const labels = ["Candidate", "State", "Attempts", "Next attempt", "Collected fields", "Decisions", "Actions"];
     const cells = labels.map((label) => el("td", { "data-label": label }));
     cells[5].append(el("details", {}, el("summary"), el("ol", { class: "decisions" })));
+    const record = el("div", { class: "call-record" });
+    const transcript = el("details", { class: "transcript" }, el("summary", { text: "Transcript and answers" }), record);
+    transcript.addEventListener("toggle", () => {
+      if (transcript.open) showCallRecord(record, row.call.id);
+    });
+    cells[4].append(el("div", { class: "collected" }), transcript);
     const button = el("button", { type: "button", class: "call", text: "Call candidate" });
     button.addEventListener("click", () => onCall(row.call, button));
     cells[6].append(el("div", { class: "actions" }, button));
@@ -59,7 +66,8 @@ export function renderCallRow(tbody, call, { onCall }) {
   row.dataset.state = call.state;
   const [candidate, state, attempts, next, fields, decisions, actions] = row.children;
   candidate.replaceChildren(
-    el("strong", { text: call.candidate_name || call.candidate_id }),
+    el("a", { href: `/web/candidates?id=${encodeURIComponent(call.candidate_id)}`, class: "name" },
+      el("strong", { text: call.candidate_name || call.candidate_id })),
     el("br"),
     el("span", { class: "id", text: call.candidate_id }),
     el("br"),
@@ -69,7 +77,9 @@ export function renderCallRow(tbody, call, { onCall }) {
   state.replaceChildren(el("span", { class: `badge ${call.state}`, text: stateLabel(call.state) }), outcome);
   attempts.replaceChildren(...attemptsCell(call).filter(Boolean));
   next.replaceChildren(call.next_attempt_at && call.state === "scheduled" ? timeElement(call.next_attempt_at) : "—");
-  fields.replaceChildren(...fieldsCell(call));
+  fields.querySelector(".collected").replaceChildren(...fieldsCell(call));
+  const transcript = fields.querySelector("details.transcript");
+  if (transcript.open) showCallRecord(transcript.querySelector(".call-record"), call.id); // follow a live call
   decisionsCell(decisions.querySelector("details"), call);
   actions.querySelector("button.call").setAttribute("aria-label", `Call ${call.candidate_name || call.candidate_id} now`);
   return row;

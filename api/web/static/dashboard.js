@@ -1,9 +1,12 @@
-// The batch dashboard: polls the API (every 3 s, or ?poll_ms=), keeps rows in place, announces what changed.
-import { ApiError, api, clearError, showError, wireSignOut } from "./api.js";
+// The batch dashboard: live by server-sent events (no polling), rows kept in place, changes announced, and for the
+// selected batch its outcomes and connect rate by local hour as charts, with the CSV export.
+import { ApiError, api, clearError, clearFieldError, showError, showFieldError, wireSignOut } from "./api.js";
 import { batchName, progressSummary, renderBatchRow } from "./batch-rows.js";
 import { pruneRows, renderCallRow } from "./call-rows.js";
+import { callCandidate } from "./call-action.js";
+import { barChart, hourChart, outcomeLabel } from "./charts.js";
+import { liveUpdates } from "./live.js";
 
-const POLL_MS = Math.max(200, Number(new URLSearchParams(location.search).get("poll_ms")) || 3000);
 const SINGLE_CALLS_KEY = "dialer.singleCalls";
 const MAX_SINGLE_CALLS = 10;
 
@@ -18,17 +21,10 @@ const singleBody = singleTable.querySelector("tbody");
 
 let selectedId = new URLSearchParams(location.hash.slice(1)).get("batch");
 let lastSummaries = null; // batch id -> summary text, to announce changes (not the first load)
-let stopped = false;
-let timer = null;
+let live = null;
 
 function announce(message) {
   announceRegion.textContent = message;
-}
-
-/** Show an error; `source` "poll" errors clear themselves on the next good poll, action errors stay. */
-function fail(what, err, source = "action") {
-  showError(errorRegion, what, err);
-  errorRegion.dataset.source = source;
 }
 
 function singleCallIds() {
@@ -44,34 +40,31 @@ function rememberSingleCall(id) {
   sessionStorage.setItem(SINGLE_CALLS_KEY, JSON.stringify(ids));
 }
 
-async function callCandidate(candidateId, button) {
-  button.disabled = true;
-  clearError(errorRegion);
-  try {
-    const call = await api("/api/calls", { method: "POST", body: { candidate_id: candidateId } });
-    rememberSingleCall(call.id);
-    announce(`Call ${call.id} for candidate ${candidateId}: ${call.state.replace("_", " ")}.`);
-    await refresh();
-  } catch (err) {
-    fail(`Could not call candidate ${candidateId}`, err);
-  } finally {
-    button.disabled = false;
-  }
+async function placeCall(candidateId, button, anchor, label) {
+  const call = await callCandidate(candidateId, { button, anchor, label });
+  if (!call) return;
+  rememberSingleCall(call.id);
+  announce(`Call ${call.id} for candidate ${candidateId}: ${call.state.replace("_", " ")}.`);
+  await refresh();
 }
 
-const callHandlers = { onCall: (call, button) => callCandidate(call.candidate_id, button) };
+const callHandlers = {
+  onCall: (call, button) => placeCall(call.candidate_id, button, button, call.candidate_name || call.candidate_id),
+};
 
 const batchHandlers = {
   select(batch) {
     selectedId = batch.id;
     history.replaceState(null, "", `${location.pathname}${location.search}#batch=${encodeURIComponent(batch.id)}`);
     callsBody.replaceChildren();
+    follow();
     refresh().then(() => $("calls-title").focus());
   },
   async act(batch, action, button) {
     if (action === "cancel" && !confirm(`Cancel ${batchName(batch)}? Its calls will never be dialled again.`)) return;
+    const anchor = button.closest(".actions");
     button.disabled = true;
-    clearError(errorRegion);
+    clearFieldError(anchor);
     try {
       const updated = await api(`/api/batches/${encodeURIComponent(batch.id)}/${action}`, { method: "POST" });
       const row = renderBatchRow(batchesBody, updated, { selectedId, handlers: batchHandlers });
@@ -83,7 +76,7 @@ const batchHandlers = {
       }
       await refresh();
     } catch (err) {
-      fail(`Could not ${action} ${batchName(batch)}`, err);
+      showFieldError(anchor, `Could not ${action} ${batchName(batch)}`, err);
     } finally {
       button.disabled = false;
     }
@@ -110,15 +103,32 @@ function renderBatches(batches) {
   lastSummaries = summaries;
 }
 
+function renderResults(batch, stats) {
+  const outcomes = Object.entries(stats.outcomes).map(([key, value]) => ({ key, value, label: outcomeLabel(key) }));
+  barChart($("outcome-chart"), outcomes, `Outcomes of ${batchName(batch)}: ${outcomes.filter((o) => o.value).map((o) => `${o.label} ${o.value}`).join(", ") || "none yet"}`);
+  const busy = stats.by_hour.filter((h) => h.attempts);
+  hourChart($("hour-chart"), stats.by_hour, `Connect rate by local hour: ${busy.map((h) => `${h.hour}:00 ${h.connected} of ${h.attempts}`).join(", ") || "no attempts yet"}`);
+  const rate = stats.connect_rate === null ? "no attempts yet" : `${Math.round(stats.connect_rate * 100)} % of ${stats.attempts} attempts answered by a person`;
+  $("connect-rate").textContent = `Connect rate: ${rate}.`;
+  const exportLink = $("export");
+  exportLink.href = `/api/batches/${encodeURIComponent(batch.id)}/export.csv`;
+  exportLink.setAttribute("download", `${batch.id}.csv`);
+  exportLink.setAttribute("aria-label", `Export ${batchName(batch)} as CSV`);
+}
+
 async function refreshCalls(batches) {
   const batch = batches.find((b) => b.id === selectedId);
   callsSection.hidden = !batch;
   if (!batch) return;
   $("calls-title").textContent = `Calls in ${batchName(batch)}`;
-  const { items } = await api(`/api/calls?batch_id=${encodeURIComponent(batch.id)}&limit=500`);
+  const [{ items }, stats] = await Promise.all([
+    api(`/api/calls?batch_id=${encodeURIComponent(batch.id)}&limit=500`),
+    api(`/api/batches/${encodeURIComponent(batch.id)}/stats`),
+  ]);
   for (const call of items) renderCallRow(callsBody, call, callHandlers);
   pruneRows(callsBody, new Set(items.map((c) => c.id)));
   $("no-calls").hidden = items.length > 0;
+  renderResults(batch, stats);
 }
 
 async function refreshSingleCalls() {
@@ -136,20 +146,30 @@ async function refreshSingleCalls() {
 }
 
 let inFlight = null;
+let again = false;
 
+/** Refetch what the page shows; a change that arrives meanwhile causes one more refetch after this one. */
 async function refresh() {
-  if (inFlight) return inFlight; // never two polls at once
+  if (inFlight) {
+    again = true;
+    return inFlight;
+  }
   inFlight = (async () => {
     try {
-      const { items } = await api("/api/batches");
-      renderBatches(items);
-      await refreshCalls(items);
-      await refreshSingleCalls();
-      if (errorRegion.dataset.source === "poll") clearError(errorRegion);
-      $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
+      do {
+        again = false;
+        const { items } = await api("/api/batches");
+        renderBatches(items);
+        await refreshCalls(items);
+        await refreshSingleCalls();
+        if (errorRegion.dataset.source === "load") clearError(errorRegion);
+        $("updated").textContent = `· updated ${new Date().toLocaleTimeString()}`;
+        document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
+      } while (again);
     } catch (err) {
-      fail("Could not load batches", err, "poll");
-      if (err instanceof ApiError && err.status === 401) stopped = true; // signed out: polling cannot succeed
+      showError(errorRegion, "Could not load batches", err);
+      errorRegion.dataset.source = "load";
+      if (err instanceof ApiError && err.status === 401) live?.close(); // signed out: nothing more will load
     } finally {
       inFlight = null;
     }
@@ -157,30 +177,25 @@ async function refresh() {
   return inFlight;
 }
 
-async function poll() {
-  if (!document.hidden) await refresh();
-  if (!stopped) timer = setTimeout(poll, POLL_MS);
+/** (Re)open the event stream for the selected batch; each `change` refetches. */
+function follow() {
+  live?.close();
+  live = liveUpdates({ batchId: selectedId, onChange: refresh, status: $("live") });
 }
 
 $("call-now").addEventListener("submit", (event) => {
   event.preventDefault();
   const input = $("candidate-id");
   const candidateId = input.value.trim();
+  clearFieldError(input);
   if (!candidateId) {
-    fail("Could not call candidate", new Error("enter a candidate id"));
-    input.setAttribute("aria-invalid", "true");
+    showFieldError(input, "Could not call candidate", new Error("enter a candidate id"));
     input.focus();
     return;
   }
-  input.removeAttribute("aria-invalid");
-  callCandidate(candidateId, $("call-candidate"));
-});
-document.addEventListener("visibilitychange", () => {
-  if (!document.hidden && !stopped) {
-    clearTimeout(timer);
-    poll();
-  }
+  placeCall(candidateId, $("call-candidate"), input, `candidate ${candidateId}`);
 });
 $("calls-title").tabIndex = -1;
 wireSignOut($("sign-out"), errorRegion);
-poll();
+follow();
+refresh(); // at once, whether or not the event stream can be opened
