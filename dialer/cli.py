@@ -43,7 +43,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"host": host, "port": port})
     app = ServedApp(settings)
     # uvicorn's access log prints raw paths (which can hold phone numbers); ours logs route templates.
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
+    # Live pages hold their event streams open: on shutdown they get 5 s, then are cut (browsers reconnect).
+    uvicorn.run(
+        app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False, timeout_graceful_shutdown=5
+    )
     return 0
 
 
