@@ -116,10 +116,15 @@ async def test_pages_redirect_to_sign_in_and_come_back(client: httpx.AsyncClient
     unsigned = await client.get("/web/briefing?interview_id=int_1")
     assert unsigned.status_code == 303
     assert unsigned.headers["location"] == "/web/login?next=%2Fweb%2Fbriefing%3Finterview_id%3Dint_1"
+    for path in ("/web/upload", "/web/candidates?id=cand_1"):
+        assert (await client.get(path)).status_code == 303, path
+    assert (await client.get("/api/events")).status_code == 401
     login = await client.get("/web/login")
     assert login.status_code == 200 and 'id="api-key"' in login.text
     await _sign_in(client)
-    for path, title in (("/web/", "Batches · Dialer"), ("/web/briefing", "Briefing · Dialer")):
+    pages = (("/web/", "Batches · Dialer"), ("/web/briefing", "Briefing · Dialer"),
+             ("/web/upload", "Upload a batch · Dialer"), ("/web/candidates", "Candidates · Dialer"))
+    for path, title in pages:
         page = await client.get(path)
         assert page.status_code == 200 and f"<title>{title}</title>" in page.text
         assert page.headers["content-type"].startswith("text/html")
