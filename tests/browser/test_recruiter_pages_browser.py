@@ -134,7 +134,10 @@ async def test_a_candidate_found_opened_with_answers_and_transcript_and_a_confir
     await browser.wait_text(f"{row} ol.turns", "I could start on the fourth of January.")
     assert "Agent" in await browser.text(f"{row} ol.turns li.turn.agent")
 
-    # The callee hangs up: the page follows by its event stream; the call is completed.
+    # A turn sent now appears without a reload; the callee hangs up: the call is completed.
+    late = {"role": "callee", "text": "Thanks, bye.", "at": "2026-12-02T15:01:30Z"}
+    assert (await stack.http.post(f"/api/agent/calls/{call['id']}/transcript", json={"turns": [late]}, headers=agent)).status_code == 204
+    await browser.wait_text(f"{row} ol.turns", "Thanks, bye.")
     stack.clock.advance(timedelta(seconds=95))
     await stack.hang_up(call["room_name"])
     await browser.wait_text(f"{row} .badge", "completed")
@@ -173,6 +176,16 @@ async def test_the_dashboard_is_live_by_events_with_charts_export_and_a_phone_la
     # 15:00 UTC: 10:00 in New York (answered), 09:00 in Chicago (busy)
     assert await browser.script("return document.querySelectorAll('#hour-chart g[data-hour] rect').length") == 2
     assert await browser.script("return document.querySelector('#hour-chart g[data-hour=\"10\"] title').textContent") == "10:00 — 1 of 1 answered"
+
+    # A call's transcript opens in its row and follows the call: new turns appear as the agent sends them.
+    answered = '#calls tr[data-state="in_call"]'
+    await browser.click(f"{answered} details.transcript summary")
+    await browser.wait_text(f"{answered} .call-record", "No transcript for this call yet.")
+    call = (await stack.http.get("/api/calls", params={"candidate_id": ny})).json()["items"][0]
+    turn = {"role": "callee", "text": "Yes, this is me.", "at": "2026-12-02T15:00:04Z"}
+    sent = await stack.http.post(f"/api/agent/calls/{call['id']}/transcript", json={"turns": [turn]}, headers=_agent(stack, call))
+    assert sent.status_code == 204, sent.text
+    await browser.wait_text(f"{answered} ol.turns", "Yes, this is me.")
 
     export = await browser.script(
         "const r = await fetch(document.getElementById('export').href); return [r.status, r.headers.get('content-type'), await r.text()]"

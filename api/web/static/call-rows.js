@@ -60,6 +60,8 @@ export function renderCallRow(tbody, call, { onCall }) {
     tbody.append(row);
   }
   row.call = call;
+  const transcript = row.querySelector("details.transcript");
+  if (transcript.open) showCallRecord(transcript.querySelector(".call-record"), call.id); // new turns change no call field
   const signature = JSON.stringify(call);
   if (row.signature === signature) return row; // unchanged: leave the DOM (and any text selection) alone
   row.signature = signature;
@@ -78,8 +80,6 @@ export function renderCallRow(tbody, call, { onCall }) {
   attempts.replaceChildren(...attemptsCell(call).filter(Boolean));
   next.replaceChildren(call.next_attempt_at && call.state === "scheduled" ? timeElement(call.next_attempt_at) : "—");
   fields.querySelector(".collected").replaceChildren(...fieldsCell(call));
-  const transcript = fields.querySelector("details.transcript");
-  if (transcript.open) showCallRecord(transcript.querySelector(".call-record"), call.id); // follow a live call
   decisionsCell(decisions.querySelector("details"), call);
   actions.querySelector("button.call").setAttribute("aria-label", `Call ${call.candidate_name || call.candidate_id} now`);
   return row;

@@ -112,13 +112,17 @@ async function renderCalls(candidateId) {
       body.prepend(row);
     }
     const signature = JSON.stringify(call);
-    if (shown.get(call.id) === signature && row.children[3].firstChild.dataset.loaded) continue;
+    const record = showCallRecord(row.children[3].firstChild, call.id); // always: new turns change no call field
+    if (shown.get(call.id) === signature) {
+      await record;
+      continue;
+    }
     shown.set(call.id, signature);
     row.dataset.state = call.state;
     row.children[0].replaceChildren(el("span", { class: "id", text: call.id }), el("br"), el("span", { class: "muted", text: call.batch_id ? `batch ${call.batch_id}` : "called from the page" }));
     row.children[1].replaceChildren(el("span", { class: `badge ${call.state}`, text: stateLabel(call.state) }), call.last_outcome ? ` ${call.last_outcome.replaceAll("_", " ")}` : "");
     row.children[2].replaceChildren(el("span", { class: "attempt-lines", text: attemptsText(call) }));
-    await showCallRecord(row.children[3].firstChild, call.id);
+    await record;
   }
 }
 

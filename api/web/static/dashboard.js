@@ -67,6 +67,7 @@ const batchHandlers = {
     clearFieldError(anchor);
     try {
       const updated = await api(`/api/batches/${encodeURIComponent(batch.id)}/${action}`, { method: "POST" });
+      lastAction = ++sequence; // a refresh that started before this answer must not paint the old status over it
       const row = renderBatchRow(batchesBody, updated, { selectedId, handlers: batchHandlers });
       announce(`${batchName(updated)} is ${updated.status}.`);
       lastSummaries?.set(updated.id, progressSummary(updated));
@@ -147,6 +148,8 @@ async function refreshSingleCalls() {
 
 let inFlight = null;
 let again = false;
+let sequence = 0;
+let lastAction = 0;
 
 /** Refetch what the page shows; a change that arrives meanwhile causes one more refetch after this one. */
 async function refresh() {
@@ -158,7 +161,12 @@ async function refresh() {
     try {
       do {
         again = false;
+        const started = ++sequence;
         const { items } = await api("/api/batches");
+        if (started < lastAction) {
+          again = true; // read before an action's answer: stale, read again
+          continue;
+        }
         renderBatches(items);
         await refreshCalls(items);
         await refreshSingleCalls();

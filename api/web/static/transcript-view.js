@@ -38,7 +38,7 @@ function transcriptList(turns) {
 
 /** Fill `container` with the call's answers and transcript (fetched now). */
 export async function showCallRecord(container, callId) {
-  container.replaceChildren(el("p", { class: "muted", text: "Loading the transcript…" }));
+  if (!container.dataset.loaded) container.replaceChildren(el("p", { class: "muted", text: "Loading the transcript…" }));
   try {
     const record = await api(`/api/calls/${encodeURIComponent(callId)}/transcript`);
     container.replaceChildren(
