@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dialer.caller_identity import CallerIdentity
@@ -129,6 +129,21 @@ class Settings(BaseSettings):
     # unset, it names the company and the callback number.
     voicemail_message: str | None = Field(default=None, max_length=1000)
     transfer_number: str | None = None
+
+    # The built-in sandbox only (README "Sandbox test numbers"): a simulated conversation on each answered reserved
+    # number, and retry delays times this scale so a retry can be watched (0.004: a no-answer retry in 29 s).
+    sandbox_conversations: bool = True
+    sandbox_retry_delay_scale: float = Field(default=1.0, ge=0.001, le=1.0)
+
+    @field_validator("sandbox_retry_delay_scale")
+    @classmethod
+    def _sandbox_only_scale(cls, value: float, info: ValidationInfo) -> float:
+        if value != 1.0 and info.data.get("livekit_url"):
+            raise ValueError(
+                "scales retry delays on the built-in sandbox only: unset it when LIVEKIT_URL is set "
+                "(real phones keep the real retry delays)"
+            )
+        return value
 
     @field_validator("call_weekdays", mode="before")
     @classmethod

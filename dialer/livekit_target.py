@@ -46,6 +46,7 @@ def new_sandbox(settings: Settings) -> LiveKitSandbox:
         api_secret=SANDBOX_API_SECRET,
         webhook_url=f"{settings.base_url}{WEBHOOK_PATH}",
         seed_outbound_trunk_id=settings.sip_outbound_trunk_id,
+        conversations=settings.sandbox_conversations,  # a scripted callee talks with the real agent (text mode)
     )
 
 

@@ -102,7 +102,7 @@ class Runtime:
         )
         db.on_commit(metrics.note_commit)
         window = CallingWindow.from_strings(settings.call_window_start, settings.call_window_end, settings.call_weekdays)
-        retry = DEFAULT_RETRY_POLICY
+        retry = DEFAULT_RETRY_POLICY.scaled(settings.sandbox_retry_delay_scale)  # 1 unless on the sandbox
         lease = LeaseRules(settings.ringing_timeout_s, settings.max_call_duration_s, settings.dial_lease_s)
         dispatcher = Dispatcher(
             db=db,

@@ -44,6 +44,7 @@ ATTR_TRUNK_NUMBER = "sip.trunkPhoneNumber"
 ATTR_ANSWERED_BY = "sandbox.answeredBy"
 
 DIALING, RINGING, ACTIVE, HANGUP, FAILED = "dialing", "ringing", "active", "hangup", "failed"
+CallListener = Callable[["SandboxCall"], None]
 
 
 def _seconds(duration: object) -> float:
@@ -91,7 +92,21 @@ class CallManager:
         self._auto_hangup = auto_hangup
         self._changed = changed
         self.calls: dict[str, SandboxCall] = {}
+        self._answered_listeners: list[CallListener] = []
+        self._ended_listeners: list[CallListener] = []
         registry.on_participant_left(self._participant_left)
+
+    def on_answered(self, listener: CallListener) -> None:
+        """`listener(call)` once a call is answered (after its CreateSIPParticipant has its answer)."""
+        self._answered_listeners.append(listener)
+
+    def on_ended(self, listener: CallListener) -> None:
+        """`listener(call)` once an answered call's callee has left, whoever ended it."""
+        self._ended_listeners.append(listener)
+
+    def _notify(self, listeners: list[CallListener], call: SandboxCall) -> None:
+        for listener in list(listeners):
+            listener(call)
 
     def dial(self, request: CreateSIPParticipantRequest, trunk: SIPOutboundTrunkInfo | None) -> SandboxCall:
         """Places the call: the SIP participant joins (dialing) and the outcome is scheduled."""
@@ -182,6 +197,7 @@ class CallManager:
         # ends once the call is answered), so an answered call runs past it (tests/stage/conformance).
         logger.info("sandbox call %s answered (%s)", call.call_id, outcome.answered_by)
         self._resolve(call, None)
+        self._notify(self._answered_listeners, call)
 
     def _ringing_timeout(self, call: SandboxCall) -> None:
         if call.status == DIALING:
@@ -204,6 +220,7 @@ class CallManager:
         call.ended_at = self._clock()
         logger.info("sandbox call %s ended", call.call_id)
         self._leave(call, reason, {ATTR_CALL_STATUS: HANGUP})
+        self._notify(self._ended_listeners, call)
 
     def _leave(self, call: SandboxCall, reason: DisconnectReason, attributes: dict[str, str]) -> None:
         self._cancel_timers(call)
@@ -235,6 +252,8 @@ class CallManager:
                 self._cancel_timers(call)
                 if was_dialing:
                     self._resolve(call, TwirpError("canceled", "the SIP participant was removed before answering"))
+                else:
+                    self._notify(self._ended_listeners, call)
                 self._changed()
 
     # callee-side actions

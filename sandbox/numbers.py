@@ -23,14 +23,24 @@ Number (+1 NPA)    Outcome                    What the sandbox does
                                               ``sandbox.answeredBy=machine``); the mailbox hangs
                                               up after 60 s (scaled, only when ``auto_hangup``)
 555-0116           answered, never hangs up   answers at once (no ringing); only the dialer (or
-                                              max_call_duration) ends the call
+                                              max_call_duration) ends the call; no simulated callee
+                                              (for tests that play the callee themselves)
 555-0117           rings until cancelled      rings; never answers: the ringing time-out ends it
 555-0118           carrier never responds     no response at all to the INVITE (a dead trunk):
                                               the ringing time-out ends it, or the INVITE
                                               transaction's 32 s time-out if that comes first
+555-0120           answered: asks for a       answers; the simulated callee asks to be called back
+                   callback                   tomorrow at 3 p.m.; hangs up after 60 s (scaled)
+555-0121           answered: opts out         answers; the simulated callee asks never to be called
+555-0122           answered: wrong person     answers; someone else: "you have the wrong number"
+555-0123           answered: screens the call answers; the simulated callee asks who is calling,
+                                              then is the candidate and cooperates
 anything else      answered (human)           answers; the callee hangs up after 30 s (scaled,
                                               only when ``auto_hangup``)
 =================  =========================  =================================================
+
+``persona`` names the scripted callee (sandbox/personas.py) that talks to the agent when the sandbox simulates
+conversations: every answered number cooperates unless its row says otherwise; 0115's mailbox takes a message.
 
 Outcomes that "ring" are decided after ``ring_delay_s``; if the request's ``ringing_timeout`` is
 shorter, the ringing timeout wins and the call fails as unanswered.
@@ -41,6 +51,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .personas import CALLBACK, COOPERATIVE, OPTS_OUT, SCREENS, VOICEMAIL, WRONG_PERSON
+
 ANSWERED_BY_HUMAN = "human"
 ANSWERED_BY_MACHINE = "machine"
 
@@ -49,6 +61,7 @@ ANSWERED_BY_MACHINE = "machine"
 _RESERVED = re.compile(r"^(?:1\d{3}555|44207946)0(1\d\d)$")
 _DEFAULT_TALK_TIME_S = 30.0
 _VOICEMAIL_TALK_TIME_S = 60.0
+_PERSONA_TALK_TIME_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -63,10 +76,13 @@ class SandboxOutcome:
     sip_status_code: int | None = None
     sip_status: str | None = None
     settles: bool = True  # False: no final response ever comes (only a time-out ends the call)
+    persona: str | None = None  # the simulated callee's persona (sandbox/personas.py); None: nobody talks
 
 
-def _answered(label: str, talk_time_s: float | None, answered_by: str = ANSWERED_BY_HUMAN) -> SandboxOutcome:
-    return SandboxOutcome(label=label, answered=True, rings=True, talk_time_s=talk_time_s, answered_by=answered_by)
+def _answered(label: str, talk_time_s: float | None, answered_by: str = ANSWERED_BY_HUMAN,
+              persona: str = COOPERATIVE) -> SandboxOutcome:
+    return SandboxOutcome(label=label, answered=True, rings=True, talk_time_s=talk_time_s, answered_by=answered_by,
+                          persona=persona)
 
 
 def _failed(label: str, code: int, status: str, *, rings: bool) -> SandboxOutcome:
@@ -79,10 +95,14 @@ _FIXED: dict[int, SandboxOutcome] = {
     112: _failed("declined", 603, "Decline", rings=True),
     113: _failed("invalid_number", 404, "Not Found", rings=False),
     114: _failed("carrier_failure", 503, "Service Unavailable", rings=False),
-    115: _answered("voicemail", _VOICEMAIL_TALK_TIME_S, ANSWERED_BY_MACHINE),
+    115: _answered("voicemail", _VOICEMAIL_TALK_TIME_S, ANSWERED_BY_MACHINE, persona=VOICEMAIL),
     116: SandboxOutcome(label="answered_no_hangup", answered=True, rings=False, answered_by=ANSWERED_BY_HUMAN),
     117: SandboxOutcome(label="rings_until_cancelled", answered=False, rings=True, settles=False),
     118: SandboxOutcome(label="no_response", answered=False, rings=False, settles=False),
+    120: _answered("answered", _PERSONA_TALK_TIME_S, persona=CALLBACK),
+    121: _answered("answered", _PERSONA_TALK_TIME_S, persona=OPTS_OUT),
+    122: _answered("answered", _PERSONA_TALK_TIME_S, persona=WRONG_PERSON),
+    123: _answered("answered", _PERSONA_TALK_TIME_S, persona=SCREENS),
 }
 
 DEFAULT_OUTCOME = _answered("answered", _DEFAULT_TALK_TIME_S)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import json
 import time
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from livekit.api import TokenVerifier
@@ -20,6 +22,8 @@ from livekit.protocol.agent_dispatch import AgentDispatch
 from livekit.protocol.models import ParticipantInfo, Room
 from livekit.protocol.sip import SIPDispatchRuleInfo, SIPInboundTrunkInfo, SIPOutboundTrunkInfo
 from livekit.protocol.webhook import WebhookEvent
+
+from dialer.agent_dispatch import GAP_FILLING, KEY_MODE
 
 from .calls import CallManager, SandboxCall
 from .faults import Fault, FaultPlan, split_method
@@ -29,6 +33,9 @@ from .state import RoomRegistry
 from .trunks import SipConfigStore
 from .twirp import RecordedRequest, TwirpServer
 from .webhooks import WebhookDelivery, WebhookSender
+
+if TYPE_CHECKING:
+    from .simulated_call import ConversationSimulator, ModelFactory
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +53,9 @@ class LiveKitSandbox:
     for an empty trunk list. ``webhook_backoff_s`` is the first retry delay for failed webhooks.
     ``departure_time_scale`` scales each room's departure time-out (LiveKit's: 1; 0 closes an emptied room at once,
     for tests that do not wait for it, as ``ring_delay_s=0`` skips the ringing).
+    ``conversations`` simulates a conversation on each answered call whose number names a persona, in a room with
+    a gap-filling agent dispatch (sandbox/simulated_call.py): the real agent in text mode, with
+    ``conversation_model`` (a factory; None: the deterministic policy model) and ``conversation_clock``.
     """
 
     def __init__(
@@ -61,6 +71,9 @@ class LiveKitSandbox:
         seed_outbound_trunk_id: str | None = DEFAULT_OUTBOUND_TRUNK_ID,
         webhook_backoff_s: float = 0.1,
         departure_time_scale: float = 1.0,
+        conversations: bool = False,
+        conversation_model: ModelFactory | None = None,
+        conversation_clock: Callable[[], datetime] | None = None,
     ) -> None:
         if not api_key or not api_secret:
             raise ValueError("api_key and api_secret are required")
@@ -99,6 +112,10 @@ class LiveKitSandbox:
             self._store.create_outbound(_SEED_TRUNK, trunk_id=seed_outbound_trunk_id)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self._conversations = conversations
+        self._conversation_model = conversation_model
+        self._conversation_clock = conversation_clock
+        self.simulator: ConversationSimulator | None = None
 
     # lifecycle
 
@@ -113,6 +130,13 @@ class LiveKitSandbox:
         self._runner = runner
         bound_host, bound_port = runner.addresses[0][:2]
         self.url = f"http://{bound_host}:{bound_port}"
+        if self._conversations:
+            from .simulated_call import ConversationSimulator  # loads the agent only when conversations are on
+
+            self.simulator = ConversationSimulator(
+                self, model_factory=self._conversation_model,
+                **({"clock": self._conversation_clock} if self._conversation_clock else {}),
+            )
         logger.warning(
             "LiveKit SANDBOX serving on %s — NO REAL PHONE CALLS ARE PLACED; outcomes come from reserved "
             "test numbers (+1 NPA 555-01XX)%s",
@@ -121,7 +145,9 @@ class LiveKitSandbox:
         return self.url
 
     async def stop(self) -> None:
-        """Ends timers, answers waiting requests, stops serving and flushes webhooks (bounded)."""
+        """Ends conversations and timers, answers waiting requests, stops serving and flushes webhooks (bounded)."""
+        if self.simulator is not None:
+            await self.simulator.aclose()
         self._calls.shutdown()
         self._registry.close()
         if self._runner is not None:
@@ -136,6 +162,29 @@ class LiveKitSandbox:
 
     async def __aexit__(self, *_exc: Any) -> None:
         await self.stop()
+
+    # hooks
+
+    def on_call_answered(self, listener: Callable[[SandboxCall], None]) -> None:
+        self._calls.on_answered(listener)
+
+    def on_call_ended(self, listener: Callable[[SandboxCall], None]) -> None:
+        self._calls.on_ended(listener)
+
+    def gap_filling_dispatch(self, room_name: str) -> str | None:
+        """The metadata of the room's live gap-filling agent dispatch (the agent's job), or None."""
+        for dispatch in reversed(self._registry.dispatches):
+            if dispatch.room == room_name and not dispatch.state.deleted_at and is_gap_filling(dispatch.metadata):
+                return dispatch.metadata
+        return None
+
+    @property
+    def api_key(self) -> str:
+        return self._api_key
+
+    @property
+    def api_secret(self) -> str:
+        return self._api_secret
 
     # callee-side controls for tests
 
@@ -222,3 +271,12 @@ class LiveKitSandbox:
     def _changed(self) -> None:
         self._change.set()
         self._change = asyncio.Event()
+
+
+def is_gap_filling(metadata: str) -> bool:
+    """Whether a dispatch's metadata is a gap-filling job (whose callee a persona may play)."""
+    try:
+        parsed = json.loads(metadata)
+    except ValueError:
+        return False
+    return isinstance(parsed, dict) and parsed.get(KEY_MODE) == GAP_FILLING

@@ -328,8 +328,9 @@ def _next_state(
         return
     _move(call, CallState.SCHEDULED, at)
     call.next_attempt_at = at + delay
-    minutes = int(delay.total_seconds() // 60)
-    reason = f"{said} on attempt {attempt.number}; retry in {minutes} min (calling rules checked again then)"
+    seconds = int(delay.total_seconds())
+    after = f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"  # seconds: the sandbox's scaled delays
+    reason = f"{said} on attempt {attempt.number}; retry in {after} (calling rules checked again then)"
     _decide(session, call.id, at, DecisionCode.RETRY, reason)
 
 

@@ -50,6 +50,24 @@ class RetryPolicy:
     declined: Backoff | None = field(default=Backoff(timedelta(hours=24)))
     error: Backoff | None = field(default=Backoff(timedelta(minutes=5), factor=2.0, cap=timedelta(hours=1)))
 
+    def scaled(self, scale: float) -> RetryPolicy:
+        """Every delay (and cap) times `scale`, at least a second each: the sandbox's "time you can watch"
+        (DIALER_SANDBOX_RETRY_DELAY_SCALE), so a retry is seen in a minute instead of hours."""
+        if not 0 < scale <= 1:
+            raise ValueError("a retry delay scale is above 0 and at most 1")
+        if scale == 1:
+            return self
+
+        def shrink(backoff: Backoff | None) -> Backoff | None:
+            if backoff is None:
+                return None
+            base = max(timedelta(seconds=1), backoff.base * scale)
+            cap = None if backoff.cap is None else max(base, backoff.cap * scale)
+            return Backoff(base, factor=backoff.factor, cap=cap)
+
+        return RetryPolicy(busy=shrink(self.busy), no_answer=shrink(self.no_answer), voicemail=shrink(self.voicemail),
+                           declined=shrink(self.declined), error=shrink(self.error))
+
     def delay(self, outcome: Outcome, attempt_number: int) -> timedelta | None:
         """Delay after attempt `attempt_number` (1 = the first call) ended with `outcome`; None = never again."""
         if attempt_number < 1:

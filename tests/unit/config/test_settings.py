@@ -59,3 +59,20 @@ def test_the_longest_ringing_time_out_fits_livekits_deadline(monkeypatch: pytest
     settings = load_settings()
     # The adapter's own bound on the request (ringing + its LiveKit time-out) stays inside the server's 80 s.
     assert settings.ringing_timeout_s + settings.livekit_timeout_s < 80
+
+
+def test_the_retry_delay_scale_is_bounded_and_for_the_sandbox_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIALER_SANDBOX_RETRY_DELAY_SCALE", "0.004")
+    assert load_settings().sandbox_retry_delay_scale == 0.004
+    for bad in ("0", "2", "-1", "fast"):
+        monkeypatch.setenv("DIALER_SANDBOX_RETRY_DELAY_SCALE", bad)
+        with pytest.raises(SettingsError, match="DIALER_SANDBOX_RETRY_DELAY_SCALE"):
+            load_settings()
+    monkeypatch.setenv("DIALER_SANDBOX_RETRY_DELAY_SCALE", "0.004")
+    monkeypatch.setenv("LIVEKIT_URL", "wss://example.livekit.cloud")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "DIALER_SANDBOX_RETRY_DELAY_SCALE: Value error, scales retry delays on the built-in sandbox only" in str(
+        caught.value)
+    monkeypatch.setenv("DIALER_SANDBOX_RETRY_DELAY_SCALE", "1")
+    assert load_settings().sandbox_retry_delay_scale == 1.0

@@ -127,3 +127,16 @@ def test_backoff_validation(kwargs: dict[str, object]) -> None:
 def test_backoff_rounds_to_whole_seconds() -> None:
     assert Backoff(timedelta(seconds=1), factor=1.5, cap=H).delay(2) == timedelta(seconds=2)
     assert Backoff(timedelta(seconds=10), factor=1.5, cap=H).delay(3) == timedelta(seconds=22)
+
+
+def test_the_sandbox_scale_makes_every_retry_watchable_in_a_minute() -> None:
+    watched = DEFAULT_RETRY_POLICY.scaled(0.004)
+    delays = {o: watched.delay(o, 1) for o in (Outcome.BUSY, Outcome.NO_ANSWER, Outcome.VOICEMAIL, Outcome.ERROR)}
+    assert delays == {Outcome.BUSY: timedelta(seconds=4), Outcome.NO_ANSWER: timedelta(seconds=29),
+                      Outcome.VOICEMAIL: timedelta(seconds=58), Outcome.ERROR: timedelta(seconds=1)}
+    assert watched.delay(Outcome.NO_ANSWER, 2) == timedelta(seconds=58)  # still doubling, under a scaled cap
+    assert watched.delay(Outcome.NO_ANSWER, 20) == timedelta(seconds=round(24 * 3600 * 0.004))
+    assert watched.delay(Outcome.INVALID_NUMBER, 1) is None
+    assert DEFAULT_RETRY_POLICY.scaled(1) is DEFAULT_RETRY_POLICY
+    with pytest.raises(ValueError):
+        DEFAULT_RETRY_POLICY.scaled(0)
