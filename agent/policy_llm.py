@@ -15,16 +15,18 @@ from typing import Any
 from livekit.agents import APIConnectOptions, llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
 
+from .policy_briefing import BriefingPolicy
 from .policy_model import GapFillingPolicy, Reply
-from .schemas import CallContext
+from .schemas import Briefing, CallContext
 
 
 class PolicyLLM(llm.LLM[None]):
-    """Bound to one call with `bind` once the agent has its call context (before anything is asked of it)."""
+    """Bound to one call with `bind` once the agent has its call context (before anything is asked of it), or to
+    one briefing with `bind_briefing`."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._policy: GapFillingPolicy | None = None
+        self._policy: GapFillingPolicy | BriefingPolicy | None = None
         self._calls = 0
 
     @property
@@ -41,6 +43,9 @@ class PolicyLLM(llm.LLM[None]):
 
     def bind(self, context: CallContext, *, today: Callable[[], date]) -> None:
         self._policy = GapFillingPolicy(context, today=today)
+
+    def bind_briefing(self, briefing: Briefing) -> None:
+        self._policy = BriefingPolicy(briefing)
 
     def chat(
         self,
@@ -68,7 +73,7 @@ class PolicyLLM(llm.LLM[None]):
                 )
             if isinstance(item, llm.ChatMessage) and item.role == "user":
                 return self._policy.on_callee(item.text_content or "")
-        return Reply()
+        return self._policy.on_start()  # nothing said yet: the agent's opening (a briefing's summary)
 
 
 def _arguments_of(items: list[llm.ChatItem], call_id: str) -> dict[str, object]:

@@ -103,6 +103,10 @@ class GapFillingPolicy:
         self._pending: tuple[CallField, str] | None = None  # read back, waiting for the callee's yes
         self._done: set[str] = set()
 
+    def on_start(self) -> Reply:
+        """Nothing to say before the callee speaks: the greeting is the agent's own fixed line."""
+        return Reply()
+
     # -- a callee turn ------------------------------------------------------------------------------
 
     def on_callee(self, text: str) -> Reply:

@@ -126,6 +126,7 @@ class Runtime:
                 cps_guard_s=settings.cps_guard_ms / 1000,
                 holidays=settings.holiday_calendar,
                 consent_required=settings.consent_required,
+                simulated=settings.uses_sandbox,
             ),
             circuit=circuit,
             metrics=metrics,

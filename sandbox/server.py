@@ -36,6 +36,7 @@ from .webhooks import WebhookDelivery, WebhookSender
 
 if TYPE_CHECKING:
     from .simulated_call import ConversationSimulator, ModelFactory
+    from .text_chat import TextChats
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class LiveKitSandbox:
         self._conversation_model = conversation_model
         self._conversation_clock = conversation_clock
         self.simulator: ConversationSimulator | None = None
+        self.text_chats: TextChats | None = None
 
     # lifecycle
 
@@ -123,20 +125,28 @@ class LiveKitSandbox:
         """Serves on host:port (0 picks a free port) and returns the base URL for LiveKitAPI."""
         if self._runner is not None:
             raise RuntimeError("sandbox already started")
-        runner = web.AppRunner(self._twirp.app(), access_log=None)
+        app = self._twirp.app()
+        if self._conversations:  # loads the agent only when conversations are on
+            from agent.settings import AgentSettings
+
+            from .simulated_call import ConversationSimulator, configured_model
+            from .text_chat import TextChats
+
+            model = self._conversation_model or configured_model(AgentSettings.from_env())
+            self.text_chats = TextChats(
+                registry=self._registry, verifier=TokenVerifier(self._api_key, self._api_secret), model_factory=model
+            )
+            self.text_chats.add_routes(app)
+            self.simulator = ConversationSimulator(
+                self, model_factory=model, **({"clock": self._conversation_clock} if self._conversation_clock else {})
+            )
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
         self._runner = runner
         bound_host, bound_port = runner.addresses[0][:2]
         self.url = f"http://{bound_host}:{bound_port}"
-        if self._conversations:
-            from .simulated_call import ConversationSimulator  # loads the agent only when conversations are on
-
-            self.simulator = ConversationSimulator(
-                self, model_factory=self._conversation_model,
-                **({"clock": self._conversation_clock} if self._conversation_clock else {}),
-            )
         logger.warning(
             "LiveKit SANDBOX serving on %s — NO REAL PHONE CALLS ARE PLACED; outcomes come from reserved "
             "test numbers (+1 NPA 555-01XX)%s",
@@ -148,6 +158,8 @@ class LiveKitSandbox:
         """Ends conversations and timers, answers waiting requests, stops serving and flushes webhooks (bounded)."""
         if self.simulator is not None:
             await self.simulator.aclose()
+        if self.text_chats is not None:
+            await self.text_chats.aclose()
         self._calls.shutdown()
         self._registry.close()
         if self._runner is not None:

@@ -147,13 +147,13 @@ async def _talk(run: Any, agent: GapFillingAgent, callee: Callee, heard: list[st
 
 class ConversationSimulator:
     """Attached to a sandbox: each answered call with a persona, in a room with a gap-filling agent dispatch,
-    gets a simulated conversation. `conversations` keeps every one, by room name. The model: `model_factory`'s,
-    else the worker's configured one when a key is set, else the deterministic PolicyLLM."""
+    gets a simulated conversation. `conversations` keeps every one, by room name. The model: `model_factory`'s
+    (the sandbox passes the worker's configured one when a key is set), else the deterministic PolicyLLM."""
 
     def __init__(self, sandbox: LiveKitSandbox, *, model_factory: ModelFactory | None = None,
                  clock: Callable[[], datetime] = utc_now) -> None:
         self._sandbox = sandbox
-        self._model_factory = model_factory or configured_model(AgentSettings.from_env())
+        self._model_factory = model_factory
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
         self._left: dict[str, asyncio.Event] = {}

@@ -90,6 +90,7 @@ class AttemptOut(Response):
     outcome: str | None
     sip_status_code: int | None
     duration_s: float | None
+    simulated: bool = Field(default=False, description="placed on the built-in sandbox: no phone rang")
 
 
 class DecisionOut(Response):

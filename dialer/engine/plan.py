@@ -47,6 +47,7 @@ class DispatchConfig:
     cps_guard_s: float = 0.1  # added to each second of CPS slots; a request later than a quarter of it is re-slotted
     holidays: HolidayCalendar = DEFAULT_HOLIDAYS  # for states that forbid calls on holidays
     consent_required: bool = False  # dial only candidates with prior express consent on record
+    simulated: bool = False  # the built-in sandbox: attempts are marked simulated (no phone rings)
 
     @property
     def lease(self) -> LeaseRules:
@@ -153,7 +154,7 @@ class DialPlanner:
         attempt_id = new_id("att")
         room_name = agent_dispatch.call_room(call.id, call.attempts_made + 1)
         start_attempt(session, call, attempt_id=attempt_id, room_name=room_name, slot=slot, now=now, owner=self._owner,
-                      lease=cfg.lease, reason=reason)
+                      lease=cfg.lease, reason=reason, simulated=cfg.simulated)
         ttl = timedelta(seconds=cfg.ringing_timeout_s + cfg.max_call_duration_s + 600)
         token = credentials.issue(credentials.Scope("call", call.id), secret=cfg.secret, now=now, ttl=ttl)
         metadata = agent_dispatch.gap_filling_metadata(

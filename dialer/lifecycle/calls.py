@@ -126,6 +126,7 @@ def start_attempt(
     owner: str,
     lease: LeaseRules,
     reason: str,
+    simulated: bool = False,
 ) -> int:
     """The at-most-once record: the attempt row and the `dialing` state, committed before the SIP request leaves.
     Returns the attempt's number."""
@@ -137,7 +138,8 @@ def start_attempt(
     call.next_attempt_at = None
     call.lease_owner = owner
     call.lease_expires_at = lease.dialing_until(slot)
-    session.add(Attempt(id=attempt_id, call_id=call.id, number=number, started_at=slot, report_sent=False))
+    session.add(Attempt(id=attempt_id, call_id=call.id, number=number, started_at=slot, report_sent=False,
+                        simulated=simulated))
     _decide(session, call.id, now, DecisionCode.DIAL, f"attempt {number}: {reason}")
     return number
 

@@ -50,6 +50,7 @@ def attempt_ended(session: AsyncSession, call: Call, attempt: Attempt) -> None:
         "duration_s": attempt.duration_s,
         "call_state": call.state,
         "next_attempt_at": _iso(call.next_attempt_at),
+        "simulated": attempt.simulated,  # the built-in sandbox: no phone rang
     }
     enqueue(session, "call.ended", payload, at=attempt.ended_at)
     if attempt.answered_at is not None:
@@ -62,10 +63,13 @@ def attempt_ended(session: AsyncSession, call: Call, attempt: Attempt) -> None:
         )
 
 
-def field_collected(session: AsyncSession, call: Call, *, name: str, value: str | None, status: str, at: datetime) -> None:
+def field_collected(
+    session: AsyncSession, call: Call, *, name: str, value: str | None, status: str, at: datetime, simulated: bool = False
+) -> None:
     enqueue(
         session,
         "fields.collected",
-        {"call_id": call.id, "candidate_id": call.candidate_id, "field": name, "value": value, "status": status, "at": at.isoformat()},
+        {"call_id": call.id, "candidate_id": call.candidate_id, "field": name, "value": value, "status": status,
+         "at": at.isoformat(), "simulated": simulated},
         at=at,
     )

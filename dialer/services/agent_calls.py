@@ -187,7 +187,9 @@ class AgentCallService:
                     at=now,
                 )
             )
-            events.field_collected(session, call, name=name, value=normalized, status=status.value, at=now)
+            attempt = await session.get(Attempt, call.current_attempt_id) if call.current_attempt_id else None
+            events.field_collected(session, call, name=name, value=normalized, status=status.value, at=now,
+                                   simulated=bool(attempt and attempt.simulated))
             remaining = missing_fields(candidate.required_fields, candidate.fields)
         return {"name": name, "value": normalized, "status": status.value, "missing_fields": remaining}
 
@@ -287,6 +289,7 @@ class AgentCallService:
             "answered_at": attempt.answered_at.isoformat() if attempt.answered_at else None,
             "ended_at": attempt.ended_at.isoformat() if attempt.ended_at else None,
             "duration_s": attempt.duration_s,
+            "simulated": attempt.simulated,  # the built-in sandbox: a scripted callee, no phone
             "fields_collected": [
                 {"name": f.name, "value": f.value, "status": f.status, "source_text": f.source_text} for f in fields
             ],

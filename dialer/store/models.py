@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -166,6 +167,8 @@ class Attempt(Base):
     sip_participant_identity: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text)
     report_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Placed on the built-in sandbox: no phone rang, and any conversation was a simulated callee's.
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Decision(Base):

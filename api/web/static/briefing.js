@@ -3,6 +3,7 @@
 import { api, clearError, el, formatTime, showError, wireSignOut } from "./api.js";
 import { renderAgent, renderSegment } from "./briefing-view.js";
 import { VoiceSession } from "./voice-session.js";
+import { TextBriefing, chatLine, sandboxMode } from "./text-briefing.js";
 
 const NAME_KEY = "dialer.userName";
 const $ = (id) => document.getElementById(id);
@@ -94,14 +95,14 @@ async function loadInterviews() {
   await showDetails();
 }
 
-function validate() {
+function validate(what = "Cannot start the voice briefing") {
   const problems = [];
   select.setAttribute("aria-invalid", String(!select.value));
   if (!select.value) problems.push("choose an interview");
   nameInput.setAttribute("aria-invalid", String(!nameInput.value.trim()));
   if (!nameInput.value.trim()) problems.push("enter your name");
   if (problems.length) {
-    fail("Cannot start the voice briefing", new Error(problems.join(" and ")));
+    fail(what, new Error(problems.join(" and ")));
     (!select.value ? select : nameInput).focus();
   }
   return problems.length === 0;
@@ -184,6 +185,85 @@ async function end() {
   }
 }
 
+// -- the sandbox's text briefing (no audio there) -------------------------------------------------------------
+const textStart = $("text-start");
+const textEnd = $("text-end");
+const chatForm = $("chat-form");
+const chatInput = $("chat-input");
+const chatLog = $("chat-log");
+let chat = null;
+
+function showChat(open) {
+  textStart.hidden = open;
+  textEnd.hidden = !open;
+  chatForm.hidden = !open;
+}
+
+function hear(replies) {
+  for (const line of replies) chatLog.append(chatLine("Agent", line));
+  chatLog.lastElementChild?.scrollIntoView({ block: "nearest" });
+}
+
+async function startText() {
+  clearError(errorRegion);
+  if (!validate("Cannot start the text briefing")) return;
+  const userName = nameInput.value.trim();
+  localStorage.setItem(NAME_KEY, userName);
+  textStart.disabled = true;
+  textStart.setAttribute("aria-busy", "true");
+  chatLog.replaceChildren();
+  try {
+    chat = await TextBriefing.start({ mode: "briefing", interview_id: select.value, user_name: userName });
+    hear(await chat.open());
+    showChat(true);
+    chatInput.focus();
+  } catch (err) {
+    chat = null;
+    fail("Could not start the text briefing", err);
+  } finally {
+    textStart.disabled = false;
+    textStart.setAttribute("aria-busy", "false");
+  }
+}
+
+async function sendText(event) {
+  event.preventDefault();
+  const text = chatInput.value.trim();
+  if (!text || !chat) return;
+  clearError(errorRegion);
+  chatLog.append(chatLine("You", text));
+  chatInput.value = "";
+  chatInput.disabled = true;
+  try {
+    hear(await chat.say(text));
+  } catch (err) {
+    fail("The briefing agent did not answer", err);
+  } finally {
+    chatInput.disabled = false;
+    chatInput.focus();
+  }
+}
+
+async function endText() {
+  const current = chat;
+  chat = null;
+  showChat(false);
+  try {
+    await current?.leave();
+  } catch (err) {
+    fail("Could not leave the text briefing cleanly", err);
+  }
+  textStart.focus();
+}
+
+textStart.addEventListener("click", startText);
+textEnd.addEventListener("click", endText);
+chatForm.addEventListener("submit", sendText);
+sandboxMode().then((sandbox) => {
+  $("sandbox-note").hidden = !sandbox;
+  $("text-briefing").hidden = !sandbox;
+});
+
 startButton.addEventListener("click", start);
 endButton.addEventListener("click", end);
 audioButton.addEventListener("click", async () => {
@@ -198,7 +278,10 @@ select.addEventListener("change", () => {
   clearError(errorRegion);
   showDetails();
 });
-window.addEventListener("pagehide", () => session?.disconnect());
+window.addEventListener("pagehide", () => {
+  session?.disconnect();
+  chat?.leave().catch(() => {});
+});
 wireSignOut($("sign-out"), errorRegion);
 nameInput.value = localStorage.getItem(NAME_KEY) || "";
 setState("idle");

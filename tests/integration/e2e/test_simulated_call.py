@@ -65,6 +65,7 @@ async def test_a_cooperative_callee_gives_every_missing_field(stack: Stack, rece
     calls = (await stack.http.get("/api/calls", params={"candidate_id": candidate["id"]})).json()
     (call,) = calls["items"]
     assert call["state"] == "completed" and call["attempts"][0]["outcome"] == "answered"
+    assert call["attempts"][0]["simulated"] is True
 
     stack.clock.advance(timedelta(seconds=15))
     await stack.runtime.outbox.run_once()
@@ -75,7 +76,11 @@ async def test_a_cooperative_callee_gives_every_missing_field(stack: Stack, rece
     callee_said = [turn["text"] for turn in data["transcript"] if turn["role"] == "callee"]
     assert callee_said[0] == "Yes, this is Ada, speaking."
     assert "It was a hundred and twelve percent" in callee_said
-    assert len(receiver.of_type("fields.collected")) == 2
+    assert data["simulated"] is True
+    collected = receiver.of_type("fields.collected")
+    assert len(collected) == 2 and all(event["data"]["simulated"] is True for event in collected)
+    (ended,) = receiver.of_type("call.ended")
+    assert ended["data"]["simulated"] is True
 
 
 async def _only_call(stack: Stack, candidate: dict[str, Any]) -> dict[str, Any]:
