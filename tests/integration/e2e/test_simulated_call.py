@@ -5,6 +5,7 @@ PostgreSQL (the `database_url` fixture)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -145,3 +146,29 @@ async def test_the_silent_number_gets_no_simulated_callee(stack: Stack) -> None:
     """0116 stays the line a test plays itself (tests/integration/e2e/test_gap_filling_call.py)."""
     await _call(stack, "+12125550116", ["quota_attainment"])
     assert stack.sandbox.simulator.conversations == {}  # type: ignore[union-attr]
+
+
+async def test_a_simulated_conversation_logs_no_name_number_or_answer(
+    settings: Settings, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The conversation's turns, the candidate's name and number and the values collected stay out of log text, with
+    our loggers and livekit-agents' at DEBUG (as `DIALER_LOG_LEVEL=DEBUG` runs them)."""
+    caplog.set_level(logging.WARNING, logger="httpx")
+    caplog.set_level(logging.INFO)
+    for name in ("dialer", "api", "agent", "sandbox", "livekit.agents"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    async with running_stack(settings, clock, conversations=True, conversation_model=PolicyLLM,
+                             conversation_clock=clock.now) as stack:
+        created = await stack.http.post("/api/candidates", json={
+            "external_id": "ats-1", "name": "Zebedee Quill", "phone": "+13125550104",
+            "required_fields": ["quota_attainment", "current_employer"]})
+        await stack.http.post("/api/batches", json={"candidate_ids": [created.json()["id"]]})
+        await stack.dispatch()
+        assert stack.sandbox.simulator is not None
+        await stack.sandbox.simulator.wait_idle()
+        after = (await stack.http.get(f"/api/candidates/{created.json()['id']}")).json()
+        assert after["missing_fields"] == []
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "simulated conversation on sandbox call" in text, text
+    for secret in ("Zebedee", "Quill", "Initech", "hundred and twelve", "112%", "3125550104", "speaking"):
+        assert secret not in text, f"personal data leaked into the logs ({secret[:4]}…)"
