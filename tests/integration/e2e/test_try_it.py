@@ -116,4 +116,9 @@ def test_try_it_shows_a_simulated_candidate_filling_a_field_within_two_minutes(s
 
         (call,) = http.get("/api/calls", params={"batch_id": batch.json()["id"]}).json()["items"]
         assert [f["name"] for f in call["collected_fields"]] == ["start_date"]
-        assert call["attempts"][0]["outcome"] == "answered"
+        assert call["attempts"][0]["outcome"] == "answered" and call["attempts"][0]["simulated"] is True
+        record = http.get(f"/api/calls/{call['id']}/transcript").json()
+        said = [(turn["role"], turn["text"]) for turn in record["turns"]]
+        assert said[0][0] == "agent" and "Jordan Lee at Acme Corp" in said[0][1]
+        assert ("callee", "In two weeks") in said
+        assert [(f["name"], f["source_text"]) for f in record["collected_fields"]] == [("start_date", "In two weeks")]
