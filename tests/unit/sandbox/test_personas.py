@@ -86,3 +86,14 @@ def test_numbers_choose_the_personas() -> None:
                              "voicemail"}
     with pytest.raises(ValueError, match="unknown persona"):
         callee_for("chatty", candidate_name="Ada", fields=[])
+
+
+def test_the_conversations_use_the_configured_model_only_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.settings import AgentSettings
+    from sandbox.simulated_call import configured_model
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert configured_model(AgentSettings()) is None  # the deterministic policy model then
+    assert configured_model(AgentSettings(llm_api_key="sk-test")) is not None
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    assert configured_model(AgentSettings()) is not None
