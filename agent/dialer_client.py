@@ -101,6 +101,9 @@ class DialerClient:
     async def do_not_call(self, call_id: str, *, reason: str) -> None:
         await self._send("POST", f"/api/agent/calls/{call_id}/do-not-call", {"reason": reason})
 
+    async def transfer_failed(self, call_id: str, *, sip_status: int | None) -> None:
+        await self._send("POST", f"/api/agent/calls/{call_id}/transfer-failed", {"sip_status": sip_status})
+
     async def schedule_callback(self, call_id: str, *, at_local: str) -> CallbackScheduled:
         body = {"at_local": at_local}
         return await self._json("POST", f"/api/agent/calls/{call_id}/callback", CallbackScheduled, body)

@@ -78,6 +78,9 @@ class GapFillingAgent(Agent):
         self._read_back: dict[str, ReadBack] = {}
         self._handled: set[str] = set()  # answered, unknown or declined during this call
         self._ended: Outcome | None = None
+        # how the call ends, decided but not yet told: the dialer closes the room when told, so it is told after
+        # the last line was heard (or when the session closes first)
+        self._ending: tuple[Outcome, str] | None = None
         self._greeted = False
         self._voicemail: SpeechHandle | None = None
         self._closing = False  # a last line and a hang-up are under way
@@ -143,7 +146,7 @@ class GapFillingAgent(Agent):
         if self._closing:
             return
         self._closing = True
-        await self._end("answered", "no response from the callee")
+        self._ending = ("answered", "no response from the callee")
         await self._last_line_then_hang_up(prompts.silence_goodbye())
 
     async def finalize(self, reason: str) -> None:
@@ -151,7 +154,9 @@ class GapFillingAgent(Agent):
         if self.silence is not None:
             await self.silence.wait()
         await self._background.wait()
-        if self._ended is None and self._greeted:
+        if self._ended is None and self._ending is not None:
+            await self._end(*self._ending)
+        elif self._ended is None and self._greeted:
             await self._end("answered", reason)
 
     async def wait_background(self) -> None:
@@ -295,6 +300,11 @@ true only after the callee confirmed that read-back; then it is saved.
             await self._durable(self._control.transfer(self._context.transfer_to), name="transfer")
         except TransferFailed as exc:
             logger.warning("transfer failed (sip status %s)", exc.sip_status)
+            try:
+                await self._durable(self._client.transfer_failed(self._context.call_id, sip_status=exc.sip_status),
+                                    name="transfer-failed")
+            except DialerAPIError as report_error:
+                logger.warning("could not record the failed transfer: %s", report_error.status)
             raise ToolError("The transfer did not go through. Apologise and offer a callback instead.") from None
         await self._end("answered", "transferred to a human")
         self._background.spawn(self._close_session(), name="close-after-transfer")
@@ -406,9 +416,9 @@ true only after the callee confirmed that read-back; then it is saved.
         return await asyncio.shield(task)
 
     async def _finish(self, context: RunContext[None], outcome: Outcome, reason: str, goodbye: str) -> None:
-        """Record the end, say `goodbye` unless this reply already said one, hang up. Never asks the model."""
+        """Say `goodbye` unless this reply already said one, record the end, hang up. Never asks the model."""
         self._closing = True
-        await self._durable(self._end(outcome, reason), name="end")
+        self._ending = (outcome, reason)
         try:
             await context.wait_for_playout()  # what the model said before this tool has been heard (or cut)
         except RuntimeError:
@@ -419,8 +429,12 @@ true only after the callee confirmed that read-back; then it is saved.
         raise StopResponse()
 
     async def _last_line_then_hang_up(self, line: str | None) -> None:
+        """The last line, then the end told to the dialer (which closes the room: told first, it cut the goodbye
+        off after its first sentence on real LiveKit), then the hang-up."""
         if line is not None:
             await self.session.say(line, allow_interruptions=False)
+        if self._ending is not None:
+            await self._end(*self._ending)
         await self._hang_up()
 
     async def _after_voicemail(self, handle: SpeechHandle) -> None:

@@ -29,10 +29,11 @@ from dialer.agent_dispatch import (
     KEY_MODE,
     KEY_TOKEN,
     MODES,
+    callee_identity,
 )
 
 __all__ = ["ATTR_SANDBOX_ANSWERED_BY", "ATTR_SIP_CALL_STATUS", "BriefingJob", "GapFillingJob", "ModeError",
-           "ResolvedJob", "is_sip", "resolve_mode"]
+           "ResolvedJob", "expected_callee", "is_sip", "resolve_mode"]
 
 Channel = Literal["sip", "web"]
 
@@ -84,6 +85,20 @@ ResolvedJob = GapFillingJob | BriefingJob
 def is_sip(attributes: Mapping[str, str]) -> bool:
     """SIP participants carry `sip.*` attributes; browser participants have none."""
     return any(key.startswith("sip.") for key in attributes)
+
+
+def expected_callee(metadata: str | None, room_name: str) -> str | None:
+    """The identity of the phone leg the dialer creates in a call attempt's room (`callee-{call_id}` in
+    `call-{call_id}-{n}`), so the job waits for that participant and no other; None for any other room (browser
+    calls, briefings), where the first participant is the one served."""
+    try:
+        meta = json.loads(metadata or "")
+    except ValueError:
+        return None
+    call_id = _text(meta.get(KEY_CALL_ID)) if isinstance(meta, dict) and meta.get(KEY_MODE) == GAP_FILLING else None
+    if call_id is None or not room_name.startswith(f"call-{call_id}-"):
+        return None
+    return callee_identity(call_id)
 
 
 def resolve_mode(metadata: str | None, attributes: Mapping[str, str]) -> GapFillingJob | BriefingJob | ModeError:

@@ -39,7 +39,7 @@ PHONE_TURN_HANDLING: TurnHandlingOptions = {
 class SilenceWatch:
     """Asks "Are you still there?" when the callee goes quiet; after `max_prompts` of them, `give_up` ends the call.
 
-    Any speech from the callee resets the count."""
+    Any speech from the callee resets the count. Each prompt re-arms livekit-agents' away timer once it is said."""
 
     def __init__(
         self,
@@ -73,6 +73,13 @@ class SilenceWatch:
             return
         self._prompts += 1
         self.last_prompt = self._session.say(STILL_THERE)
+        self._background.spawn(self._rearm(self.last_prompt), name="silence-rearm")
+
+    async def _rearm(self, prompt: SpeechHandle) -> None:
+        """livekit-agents reports "away" once and stays there while the callee is silent: after the prompt, back
+        to "listening" so a silence that goes on is reported again (else one prompt, and the line stays open)."""
+        await prompt
+        self._session.reset_away_timer()
 
     async def wait(self) -> None:
         await self._background.wait()

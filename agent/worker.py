@@ -28,15 +28,23 @@ from livekit.agents import (
 )
 from livekit.agents import vad as vad_
 from livekit.agents.types import NOT_GIVEN
-from livekit.agents.utils.participant import wait_for_participant_attribute
+from livekit.agents.utils.participant import wait_for_participant_attribute, wait_for_track_publication
 from livekit.agents.voice.amd import AMD
 
 from .answering import answer_action
 from .call_control import CallControl, LiveKitCallControl, LocalCallControl
+from .detection import phone_detector
 from .dialer_client import DialerAPIError
 from .gap_filling import GapFillingAgent
 from .identify import CallerIdentificationAgent
-from .modes import ATTR_SANDBOX_ANSWERED_BY, ATTR_SIP_CALL_STATUS, ModeError, ResolvedJob, resolve_mode
+from .modes import (
+    ATTR_SANDBOX_ANSWERED_BY,
+    ATTR_SIP_CALL_STATUS,
+    ModeError,
+    ResolvedJob,
+    expected_callee,
+    resolve_mode,
+)
 from .runner import JobSetupError, Models, PreparedJob, create_session, prepare_job, watch_silence
 from .settings import AgentSettings, AgentSettingsError
 
@@ -49,8 +57,10 @@ def worker_settings() -> AgentSettings:
 
 
 def prewarm(proc: JobProcess) -> None:
-    """Load Silero VAD once per process (the model ships in the wheel), not once per call."""
-    from livekit.plugins import silero
+    """Load Silero VAD once per process (the model ships in the wheel), not once per call, and import the OpenAI
+    plugin here: its first import builds thousands of pydantic models and, inside a job, blocked the call's event
+    loop for 3 s (measured on the stage, with the callee on the line)."""
+    from livekit.plugins import openai, silero  # noqa: F401 - imported for its one-time cost
 
     proc.userdata["vad"] = silero.VAD.load()
 
@@ -87,7 +97,8 @@ async def entrypoint(ctx: JobContext) -> None:
         await _console(ctx, settings)
         return
     await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
-    participant = await ctx.wait_for_participant()
+    # a call attempt's room: its own callee, not whoever joins first (a transfer target, a supervisor)
+    participant = await ctx.wait_for_participant(identity=expected_callee(ctx.job.metadata, ctx.room.name))
     is_sip = participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP
     control = LiveKitCallControl(
         ctx.api, room_name=ctx.room.name, participant_identity=participant.identity if is_sip else None
@@ -186,22 +197,23 @@ async def _open_phone_call(ctx: JobContext, agent: GapFillingAgent, participant:
     """Greet only once a person is on the line: never over ringing, never to a voicemail greeting."""
     detector: AMD | None = None
     if ATTR_SANDBOX_ANSWERED_BY not in participant.attributes:
+        try:
+            # the detector gives up after 5 s without the callee's track, and a phone may ring for a minute
+            await wait_for_track_publication(ctx.room, identity=participant.identity, kind=rtc.TrackKind.KIND_AUDIO,
+                                             wait_for_subscription=True)
+        except RuntimeError:
+            logger.info("call %s ended before it was answered", agent.context.call_id)
+            ctx.shutdown(reason="not answered")
+            return
         # AMD holds the agent's speech until its verdict and ignores pre-answer audio (ringback).
-        detector = AMD(
-            agent.session,
-            llm=None,  # reuse the session's LLM and STT: no extra providers
-            stt=None,
-            participant_identity=participant.identity,
-            interrupt_on_machine=True,
-            ivr_detection=False,
-            suppress_compatibility_warning=True,
-        )
+        detector = phone_detector(agent.session, participant.identity)
         try:
             await detector.__aenter__()
         except ValueError as exc:
             logger.warning("answering-machine detection unavailable: %s", exc)
             detector = None
     category: str | None = None
+    heard = ""
     try:
         try:
             await wait_for_participant_attribute(
@@ -214,15 +226,16 @@ async def _open_phone_call(ctx: JobContext, agent: GapFillingAgent, participant:
         sandbox_answer = participant.attributes.get(ATTR_SANDBOX_ANSWERED_BY)  # may arrive with the answer
         if detector is not None and sandbox_answer is None:
             try:
-                category = (await detector.execute()).category.value
+                verdict = await detector.execute()
+                category, heard = verdict.category.value, verdict.transcript
             except RuntimeError:
                 logger.warning("answering-machine detection gave no verdict; greeting")
     finally:
         if detector is not None:
             await detector.aclose()
 
-    action = answer_action(amd_category=category, sandbox_answered_by=sandbox_answer)
-    logger.info("call %s answered: %s", agent.context.call_id, action)
+    action = answer_action(amd_category=category, sandbox_answered_by=sandbox_answer, transcript=heard)
+    logger.info("call %s answered: %s", agent.context.call_id, action)  # the category, never the words
     await agent.answered(action, detail=f"({category})" if category else "")
 
 

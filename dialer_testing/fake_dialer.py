@@ -41,6 +41,7 @@ class FakeCall:
     dnc: list[str] = field(default_factory=list)
     callbacks: list[str] = field(default_factory=list)
     ends: list[dict[str, Any]] = field(default_factory=list)
+    transfer_failures: list[int | None] = field(default_factory=list)
 
 
 @dataclass
@@ -125,6 +126,7 @@ class FakeDialer:
             web.post("/api/agent/calls/{call_id}/do-not-call", self._dnc),
             web.post("/api/agent/calls/{call_id}/callback", self._callback),
             web.post("/api/agent/calls/{call_id}/end", self._end),
+            web.post("/api/agent/calls/{call_id}/transfer-failed", self._transfer_failed),
             web.get("/api/agent/interviews/{interview_id}/briefing", self._briefing),
             web.post("/api/agent/briefing/identify", self._identify),
             web.post("/api/agent/briefing/verify-pin", self._verify_pin),
@@ -185,6 +187,10 @@ class FakeDialer:
 
     async def _dnc(self, request: web.Request) -> web.Response:
         self._call(request).dnc.append((await request.json())["reason"])
+        return web.Response(status=204)
+
+    async def _transfer_failed(self, request: web.Request) -> web.Response:
+        self._call(request).transfer_failures.append((await request.json())["sip_status"])
         return web.Response(status=204)
 
     async def _callback(self, request: web.Request) -> web.Response:

@@ -2,8 +2,8 @@
 
 - `/v1/chat/completions`, streamed as SSE: each request gets the next scripted reply (text, or one tool
   call split over several chunks the way OpenAI streams them). With ``turns`` instead of a queue, the reply is
-  chosen by the conversation itself: the last user message's text, and how many tool results followed it, so
-  several calls at once each get their own script. A request that offers the ``save_prediction`` tool is
+  chosen by the conversation itself: the scripted line the last user message ends with, and how many tool results
+  followed it, so several calls at once each get their own script. A request that offers the ``save_prediction`` tool is
   livekit-agents' answering-machine classifier (it reuses the session's model): it gets ``save_prediction`` with
   the label ``amd(transcript)`` gives (default ``human``), and never takes a scripted reply;
 - `/v1/audio/speech`: real speech audio, spoken by Debian's espeak-ng, as WAV (what the phone hears);
@@ -119,7 +119,10 @@ class FakeOpenAI:
             last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
             said = _normal(_text(messages[last_user])) if last_user >= 0 else ""
             step = sum(1 for m in messages[last_user + 1:] if m.get("role") == "tool")
-            script = self._turns.get(said)
+            # the longest scripted line the user's last message ends with (a turn that got no reply, such as a
+            # "Hello?" before the greeting, is merged into the next one)
+            key = max((k for k in self._turns if said.endswith(k)), key=len, default=None)
+            script = self._turns[key] if key is not None else None
             if script is None:
                 return f"!no scripted turn for what the user said ({len(said)} characters)"
             return script[step] if step < len(script) else f"!the turn's script has no step {step}"

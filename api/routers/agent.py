@@ -21,6 +21,7 @@ from api.schemas.agent import (
     IdentifyIn,
     PinIn,
     TranscriptIn,
+    TransferFailedIn,
 )
 from config.settings import Settings
 from dialer import credentials
@@ -100,6 +101,11 @@ async def transcript(call_id: CallId, body: TranscriptIn, agent_calls: AgentCall
 @router.post("/calls/{call_id}/do-not-call", status_code=status.HTTP_204_NO_CONTENT)
 async def do_not_call(call_id: CallId, body: DoNotCallRequestIn, agent_calls: AgentCalls) -> None:
     await agent_calls.do_not_call(call_id, body.reason)
+
+
+@router.post("/calls/{call_id}/transfer-failed", status_code=status.HTTP_204_NO_CONTENT)
+async def transfer_failed(call_id: CallId, body: TransferFailedIn, agent_calls: AgentCalls) -> None:
+    await agent_calls.transfer_failed(call_id, body.sip_status)
 
 
 @router.post("/calls/{call_id}/callback")

@@ -31,6 +31,11 @@ class DoNotCallRequestIn(Request):
     reason: str = Field(default="", max_length=200)
 
 
+class TransferFailedIn(Request):
+    sip_status: int | None = Field(default=None, ge=100, le=699, strict=True,
+                                   description="the SIP status the far end answered the REFER with, if any")
+
+
 class CallbackIn(Request):
     at_local: datetime = Field(description="wall-clock time in the candidate's zone, e.g. 2026-11-26T15:00")
 

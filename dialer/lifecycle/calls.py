@@ -366,3 +366,10 @@ def agent_ended(
         attempt.outcome = outcome.value
     code = DecisionCode(f"agent_{outcome.value}")
     _decide(session, call.id, now, code, reason[:300] or f"the agent ended the call ({outcome.value})")
+
+
+def transfer_failed(session: AsyncSession, call: Call, *, sip_status: int | None, now: datetime) -> None:
+    """The agent's transfer to a person was refused or failed: on the trail (the call itself goes on)."""
+    answer = f" (SIP {sip_status})" if sip_status else ""
+    _decide(session, call.id, now, DecisionCode.TRANSFER_FAILED,
+            f"the transfer to a person did not go through{answer}; the candidate stayed on the line")

@@ -62,6 +62,7 @@ class DecisionCode(StrEnum):
     AGENT_WRONG_PERSON = "agent_wrong_person"
     AGENT_NO_LONGER_LOOKING = "agent_no_longer_looking"
     AGENT_ACCEPTED_OTHER_JOB = "agent_accepted_other_job"
+    TRANSFER_FAILED = "transfer_failed"  # the agent's transfer to a person did not go through; the call went on
     # An attempt's outcome that the retry policy does not retry (invalid_number above is one too).
     BUSY = "busy"
     NO_ANSWER = "no_answer"

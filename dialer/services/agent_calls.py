@@ -18,7 +18,7 @@ from dialer.currency import NO_CURRENCY, currency_for_number
 from dialer.errors import Conflict, NotFound, Problem, InvalidInput
 from dialer.fields import AnswerStatus, FieldValueError, missing_fields, normalize, spec_for
 from dialer.lifecycle import ACTIVE, events
-from dialer.lifecycle.calls import agent_ended, forbid_retries, request_callback
+from dialer.lifecycle.calls import agent_ended, forbid_retries, request_callback, transfer_failed
 from dialer.policy import (
     DEFAULT_HOLIDAYS,
     CallingWindow,
@@ -213,6 +213,12 @@ class AgentCallService:
             await add_number(session, candidate.phone, reason or "asked on the call", self._clock)
             candidate.consent_withdrawn_at = now  # an opt-out withdraws consent to be called (TCPA)
             forbid_retries(session, call, now)
+
+    async def transfer_failed(self, call_id: str, sip_status: int | None) -> None:
+        """The agent's transfer to a person did not go through: recorded on the call's decision trail."""
+        async with self._db.transaction() as session:
+            call, _candidate = await self._load(session, call_id, lock=True)
+            transfer_failed(session, call, sip_status=sip_status, now=self._clock.now())
 
     async def callback(self, call_id: str, at_local: datetime) -> dict[str, Any]:
         """Wall time in the candidate's zone; it must fall inside the calling window and in the next 30 days."""

@@ -125,6 +125,16 @@ async def test_callback_do_not_call_and_voicemail(stack: Stack) -> None:
     call = (await stack.http.get(f"/api/calls/{call_id}")).json()
     assert call["state"] == "scheduled" and call["next_attempt_at"] == "2026-12-03T20:00:00Z"
 
+    refused = await stack.http.post(f"/api/agent/calls/{call_id}/transfer-failed", json={"sip_status": 603},
+                                    headers=_bearer(token))
+    assert refused.status_code == 204
+    trail = (await stack.http.get(f"/api/calls/{call_id}")).json()["decisions"]
+    assert [d["reason"] for d in trail if d["code"] == "transfer_failed"] == [
+        "the transfer to a person did not go through (SIP 603); the candidate stayed on the line"]
+    bad = await stack.http.post(f"/api/agent/calls/{call_id}/transfer-failed", json={"sip_status": 42},
+                                headers=_bearer(token))
+    assert bad.status_code == 422
+
     dnc_id, dnc_token, dnc_room = await _answered_call(stack, "+13125550116")
     assert (await stack.http.post(f"/api/agent/calls/{dnc_id}/do-not-call", json={"reason": "asked"}, headers=_bearer(dnc_token))).status_code == 204
     await stack.hang_up(dnc_room)

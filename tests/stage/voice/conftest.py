@@ -24,29 +24,31 @@ Under ``CI=true`` a missing tool fails the test (tests/stage/fixtures.py's ``una
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-import asyncio
 
 import pytest
 
 from tests.stage.fixtures import _tool, create_outbound_trunk
 from tests.stage.stage import Stage
-from tests.stage.voice.callee import CALL_REGIONS, CalleePhone
+from tests.stage.voice.callee import CalleePhone
+from tests.stage.voice.environment import (
+    AGENT_KEY,
+    AGENT_NAME,
+    API_KEY,
+    CALLBACK_NUMBER,
+    CONSENT,
+    TRANSFER_NUMBER,
+    WEBHOOK_SECRET,
+    dialer_env,
+    worker_env,
+)
 from tests.stage.voice.models import ScriptedModels
 from tests.stage.voice.services import AgentWorker, DialerService, HookReceiver, wait_until
 from tests.stage.voice.speech import Voice
-
-AGENT_NAME = "dialer-voice-stage"
-API_KEY = "voice-stage-api-key-0123456789"
-AGENT_KEY = "voice-stage-agent-key-0123456789"
-WEBHOOK_SECRET = "voice-stage-webhook-secret-0123"
-TRANSFER_NUMBER = "+14155550177"
-CALLBACK_NUMBER = "+14155550123"
-CONSENT = {"source": "careers-site application", "at": "2026-11-20T14:03:00Z", "channel": "web_form"}
-
 
 @pytest.fixture(scope="session")
 def scripted_models() -> Iterator[ScriptedModels]:
@@ -93,19 +95,8 @@ def voice_trunk_id(stage: Stage, callee_phone: CalleePhone) -> str:
 @pytest.fixture(scope="session")
 def dialer_service(stage: Stage, voice_trunk_id: str, hook_receiver: HookReceiver,
                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[DialerService]:
-    service = DialerService(tmp_path_factory.mktemp("dialer"), {
-        "LIVEKIT_URL": stage.url, "LIVEKIT_API_KEY": stage.api_key, "LIVEKIT_API_SECRET": stage.api_secret,
-        "DIALER_API_KEY": API_KEY, "DIALER_SECRET_KEY": "voice-stage-secret-key-0123456789",
-        "DIALER_AGENT_API_KEY": AGENT_KEY, "DIALER_AGENT_NAME": AGENT_NAME,
-        "DIALER_SIP_OUTBOUND_TRUNK_ID": voice_trunk_id,
-        "DIALER_CALL_WINDOW_START": "08:00", "DIALER_CALL_WINDOW_END": "21:00",
-        "DIALER_CALL_WEEKDAYS": "0,1,2,3,4,5,6", "DIALER_HOLIDAYS": "", "DIALER_CALL_REGIONS": CALL_REGIONS,
-        "DIALER_COMPANY_NAME": "Acme Corp", "DIALER_RECRUITER_NAME": "Jordan Lee", "DIALER_ROLE": "Account Executive",
-        "DIALER_CALLBACK_NUMBER": CALLBACK_NUMBER, "DIALER_TRANSFER_NUMBER": TRANSFER_NUMBER,
-        "DIALER_WEBHOOK_URL": hook_receiver.url, "DIALER_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "DIALER_DISPATCH_INTERVAL_S": "0.5", "DIALER_RINGING_TIMEOUT_S": "20", "DIALER_CALLS_PER_SECOND": "5",
-        "DIALER_MAX_CONCURRENT_CALLS": "20",
-    })
+    service = DialerService(tmp_path_factory.mktemp("dialer"),
+                            dialer_env(stage, trunk_id=voice_trunk_id, webhook_url=hook_receiver.url))
     stage.webhooks.forward_to = f"{service.url}/api/livekit/webhook"
     service.start()
     assert service.process is not None
@@ -117,13 +108,8 @@ def dialer_service(stage: Stage, voice_trunk_id: str, hook_receiver: HookReceive
 @pytest.fixture(scope="session")
 def _worker_process(stage: Stage, dialer_service: DialerService, scripted_models: ScriptedModels,
                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentWorker]:
-    worker = AgentWorker(tmp_path_factory.mktemp("agent"), {
-        "LIVEKIT_URL": stage.ws_url, "LIVEKIT_API_KEY": stage.api_key, "LIVEKIT_API_SECRET": stage.api_secret,
-        "DIALER_AGENT_NAME": AGENT_NAME, "DIALER_AGENT_API_URL": dialer_service.url, "DIALER_AGENT_API_KEY": AGENT_KEY,
-        "DIALER_LLM_BASE_URL": scripted_models.base_url, "DIALER_STT_BASE_URL": scripted_models.base_url,
-        "DIALER_TTS_BASE_URL": scripted_models.base_url, "OPENAI_API_KEY": "sk-scripted-models",
-        "DIALER_AGENT_HEALTH_HOST": "127.0.0.1", "DIALER_AGENT_LOAD_THRESHOLD": "2",
-    })
+    worker = AgentWorker(tmp_path_factory.mktemp("agent"),
+                         worker_env(stage, dialer_url=dialer_service.url, models_url=scripted_models.base_url))
     yield worker
     worker.stop()
 
@@ -191,3 +177,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         dialer = running.dialer.process.log_tail(40) if running.dialer.process else ""
         report.sections.append(("agent worker log", worker))
         report.sections.append(("dialer log", dialer))
+
+
+__all__ = ["AGENT_KEY", "AGENT_NAME", "API_KEY", "CALLBACK_NUMBER", "TRANSFER_NUMBER", "WEBHOOK_SECRET", "VoiceStage"]

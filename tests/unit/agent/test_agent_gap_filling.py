@@ -191,6 +191,23 @@ async def test_do_not_call_says_its_own_goodbye_and_hangs_up(dialer: FakeDialer,
     assert fake_call.ends == [{"outcome": "answered", "reason": "asked not to be called again"}]
 
 
+async def test_the_end_is_told_to_the_dialer_only_after_the_goodbye(dialer: FakeDialer, settings: AgentSettings) -> None:
+    """The dialer closes the call's room when told how the call ended: told before the goodbye, it cut the goodbye
+    off after its first sentence on real LiveKit (the voice stage's opt-out scenario)."""
+    control = LocalCallControl()
+    told, release = dialer.hold("/end")
+    async with gap_call(dialer, settings, [call("do_not_call", reason="asked not to be called again")],
+                        control=control) as (run, fake_call, _model):
+        await run.user_says("Please never call me again")
+        await asyncio.wait_for(told.wait(), 5)
+        assert prompts.opt_out_goodbye() in said(run)
+        assert control.hang_ups == 0
+        release.set()
+        await asyncio.wait_for(control.hung_up.wait(), 5)
+    assert fake_call.dnc == ["asked not to be called again"]
+    assert fake_call.ends == [{"outcome": "answered", "reason": "asked not to be called again"}]
+
+
 async def test_callback_outside_hours_is_refused_then_booked(dialer: FakeDialer, settings: AgentSettings) -> None:
     turns = [
         call("schedule_callback", local_time="2026-11-26T21:30"),
@@ -251,6 +268,7 @@ async def test_transfer_impossible_is_explained(
         assert "callback" in tool_output(model)
     assert control.transfers == []
     assert fake_call.ends == [{"outcome": "answered", "reason": "session closed"}]  # the call went on
+    assert fake_call.transfer_failures == ([486] if fail else [])  # a refused REFER is on the call's record
 
 
 async def test_end_call_after_the_models_goodbye_says_no_second_one(dialer: FakeDialer, settings: AgentSettings) -> None:

@@ -59,3 +59,51 @@ def test_phone_turns_wait_for_a_pause_and_are_interrupted_by_words() -> None:
     assert options["endpointing"]["min_delay"] >= 0.8  # "a hundred... and twelve" is one turn
     assert options["interruption"]["min_words"] >= 2  # an "mm-hm" does not interrupt
     assert pacing.AWAY_AFTER_S > 0
+
+
+class _AwayOnce:
+    """livekit-agents' user-away state as AgentSession keeps it: "away" is reported once, when the timer fires, and
+    the state stays "away" until `reset_away_timer` (or the callee's speech) brings it back to "listening"."""
+
+    def __init__(self) -> None:
+        self.state = "listening"
+        self.handlers: list[object] = []
+        self.said: list[str] = []
+
+    def on(self, _event: str, handler: object) -> None:
+        self.handlers.append(handler)
+
+    def _set(self, state: str) -> None:
+        if state != self.state:
+            event = UserStateChangedEvent(old_state=self.state, new_state=state)  # type: ignore[arg-type]
+            self.state = state
+            for handler in self.handlers:
+                handler(event)  # type: ignore[operator]
+
+    def timer_fires(self) -> None:
+        self._set("away")
+
+    def say(self, text: str) -> asyncio.Future[None]:
+        self.said.append(text)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    def reset_away_timer(self) -> None:
+        self._set("listening")
+
+
+async def test_a_silence_that_goes_on_gets_every_prompt_then_the_goodbye() -> None:
+    """On the stage a silent callee heard one "Are you still there?" and then nothing for minutes: the session
+    never reports "away" twice in a row, so the watch must re-arm it after each prompt."""
+    session, gave_up = _AwayOnce(), asyncio.Event()
+
+    async def give_up() -> None:
+        gave_up.set()
+
+    watch = pacing.SilenceWatch(session, give_up=give_up)  # type: ignore[arg-type]
+    for _ in range(pacing.MAX_PROMPTS + 1):
+        session.timer_fires()
+        await watch.wait()  # the prompt is said and the away state re-armed
+    await asyncio.wait_for(gave_up.wait(), 5)
+    assert session.said == [pacing.STILL_THERE] * pacing.MAX_PROMPTS
