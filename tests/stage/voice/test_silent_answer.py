@@ -32,5 +32,5 @@ def test_a_silent_answerer_is_greeted_within_seconds_prompted_and_let_go(voice_s
     agent_speech = heard.segments_after(answered.at)
     assert len(agent_speech) >= 3, agent_speech  # greeting, prompt(s), goodbye
     assert heard.longest_silence(answered.at, bye.at) < 25.0, agent_speech  # the line never just goes quiet
-    assert bye.at - agent_speech[-1].end < 6.0, "the goodbye was not followed by the hang-up"
+    assert bye.at - agent_speech[-1].end < 15.0, "the goodbye was not followed by the hang-up"
     assert final["attempts"][-1]["outcome"], final
