@@ -49,8 +49,11 @@ async def test_every_gap_filling_route_parses_with_the_agents_schemas(stack: Sta
         await client.post_transcript(call_id, [TranscriptTurn(role="agent", text="Hello", at=T0.isoformat())])
         scheduled = await client.schedule_callback(call_id, at_local="2026-12-03T15:00")
         assert scheduled.local.startswith("2026-12-03T15:00")
+        await client.transfer_failed(call_id, sip_status=603)
         await client.do_not_call(call_id, reason="asked")
         await client.end_call(call_id, outcome="answered", reason="done")
+    trail = (await stack.http.get(f"/api/calls/{call_id}")).json()["decisions"]
+    assert "transfer_failed" in [d["code"] for d in trail]
 
 
 async def test_every_briefing_route_parses_with_the_agents_schemas(stack: Stack) -> None:
@@ -88,7 +91,7 @@ def test_every_agent_route_with_a_body_declares_its_response_model(settings: Set
     app = create_app(Runtime.build(settings, clock=ManualClock(T0)), manage_runtime=False)
     paths = app.openapi()["paths"]
     agent_routes = {(path, method): op for path, ops in paths.items() if path.startswith("/api/agent/") for method, op in ops.items()}
-    assert len(agent_routes) == 9
+    assert len(agent_routes) == 10
     for (path, method), op in agent_routes.items():
         if "204" in op["responses"]:
             continue
