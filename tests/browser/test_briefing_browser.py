@@ -53,12 +53,12 @@ async def test_voice_briefing_gets_a_token_and_starts_connecting(stack: Stack, b
     await browser.script(RECORD_STATES)
     await browser.click("#voice-start")
     await browser.wait(lambda d: "connecting" in d.execute_script("return window.voiceStates"), "never reached connecting")
-    # The token was issued for this interview's room: the dialer now knows a browser session for it.
+    # No WebRTC here: joining fails, and the page says so and offers the button again.
+    await browser.wait_text("#error", f"Could not connect to the briefing room {interview['room_name']}", timeout=30)
+    # The token was issued for this interview's room (before the join was tried): the dialer knows a browser session.
     status = await stack.http.get(f"/api/voice/session/{interview['room_name']}/status")
     assert status.status_code == 200, status.text
     assert status.json()["mode"] == "briefing" and status.json()["interview_id"] == interview["id"]
-    # No WebRTC here: joining fails, and the page says so and offers the button again.
-    await browser.wait_text("#error", f"Could not connect to the briefing room {interview['room_name']}", timeout=30)
     await browser.wait(lambda d: d.find_element("id", "voice").get_attribute("data-state") == "idle", "not back to idle")
     assert await browser.text("#voice-start") == "Voice briefing"
     assert await browser.script("return document.activeElement.id") == "voice-start"

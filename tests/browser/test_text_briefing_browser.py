@@ -48,7 +48,7 @@ async def test_the_sandbox_page_says_audio_needs_livekit_and_offers_a_text_brief
     await browser.wait(lambda d: not d.find_element("id", "text-end").is_displayed(), "End still shown")
     room = interview["room_name"]
     await stack.sandbox.wait_until(lambda: not any(p.kind == 0 for p in stack.sandbox.participants.get(room, {}).values()))
-    assert await browser.text("#error") == ""
+    assert await browser.text("#error") == "" and await browser.text("#text-error") == ""
     assert await browser.console_problems() == []
 
 
@@ -62,6 +62,7 @@ async def test_a_sandbox_refusal_is_shown_to_the_interviewer(
     await browser.wait_text("#interview-details", "Ada Lovelace")
     await browser.type("#user-name", "Alan Turing")
     await browser.click("#text-start")
-    await browser.wait_text("#error", "Could not start the text briefing: too many text chats are open in the sandbox (HTTP 429)")
+    await browser.wait_text("#text-error", "Could not start the text briefing: too many text chats are open in the sandbox (HTTP 429)")
+    assert await browser.text("#error") == ""  # shown beside the chat's controls, not at the top
     assert not await browser.script("return document.getElementById('chat-form').offsetParent")
     assert await browser.attribute("#text-start", "disabled") is None

@@ -191,7 +191,9 @@ const textEnd = $("text-end");
 const chatForm = $("chat-form");
 const chatInput = $("chat-input");
 const chatLog = $("chat-log");
+const textError = $("text-error");
 let chat = null;
+const textFail = (what, err) => showError(textError, what, err); // beside the chat's controls
 
 function showChat(open) {
   textStart.hidden = open;
@@ -206,6 +208,7 @@ function hear(replies) {
 
 async function startText() {
   clearError(errorRegion);
+  clearError(textError);
   if (!validate("Cannot start the text briefing")) return;
   const userName = nameInput.value.trim();
   localStorage.setItem(NAME_KEY, userName);
@@ -219,7 +222,7 @@ async function startText() {
     chatInput.focus();
   } catch (err) {
     chat = null;
-    fail("Could not start the text briefing", err);
+    textFail("Could not start the text briefing", err);
   } finally {
     textStart.disabled = false;
     textStart.setAttribute("aria-busy", "false");
@@ -230,14 +233,14 @@ async function sendText(event) {
   event.preventDefault();
   const text = chatInput.value.trim();
   if (!text || !chat) return;
-  clearError(errorRegion);
+  clearError(textError);
   chatLog.append(chatLine("You", text));
   chatInput.value = "";
   chatInput.disabled = true;
   try {
     hear(await chat.say(text));
   } catch (err) {
-    fail("The briefing agent did not answer", err);
+    textFail("The briefing agent did not answer", err);
   } finally {
     chatInput.disabled = false;
     chatInput.focus();
@@ -251,7 +254,7 @@ async function endText() {
   try {
     await current?.leave();
   } catch (err) {
-    fail("Could not leave the text briefing cleanly", err);
+    textFail("Could not leave the text briefing cleanly", err);
   }
   textStart.focus();
 }
