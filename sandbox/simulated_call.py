@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +28,7 @@ from agent.call_control import LiveKitCallControl
 from agent.call_turns import zone_or_utc
 from agent.gap_filling import GapFillingAgent, utc_now
 from agent.policy_llm import PolicyLLM
-from agent.runner import JobSetupError, open_text_session
+from agent.runner import TextRun, open_text_session
 from agent.settings import AgentSettings
 
 from .personas import Callee, callee_for
@@ -68,8 +69,6 @@ class _ObservedControl(LiveKitCallControl):
 
 def configured_model(settings: AgentSettings) -> ModelFactory | None:
     """The worker's own chat model when a key is configured (DIALER_LLM_API_KEY or OPENAI_API_KEY), else None."""
-    import os
-
     if not (settings.llm_api_key or os.environ.get("OPENAI_API_KEY", "").strip()):
         return None
 
@@ -123,7 +122,7 @@ async def converse(
             conversation.outcome = agent.outcome
 
 
-async def _talk(run: Any, agent: GapFillingAgent, callee: Callee, heard: list[str], control: _ObservedControl,
+async def _talk(run: TextRun, agent: GapFillingAgent, callee: Callee, heard: list[str], control: _ObservedControl,
                 callee_left: asyncio.Event, hang_up_callee: Callable[[], Awaitable[None]],
                 conversation: SimulatedConversation) -> None:
     if callee.is_machine:  # a mailbox records until the caller hangs up (or its own time runs out)
@@ -201,7 +200,7 @@ class ConversationSimulator:
                 livekit=(sandbox.url, sandbox.api_key, sandbox.api_secret), callee_identity=call.identity,
                 callee_left=left, hang_up_callee=hang_up_callee, model=model, clock=self._clock,
             )
-        except (JobSetupError, Exception) as exc:  # a broken conversation must not leave a live line
+        except Exception as exc:  # JobSetupError or anything else: a broken conversation must not leave a live line
             conversation.ended_by = "error"
             logger.warning("simulated conversation on sandbox call %s failed: %s", call.call_id, type(exc).__name__)
             await hang_up_callee()
