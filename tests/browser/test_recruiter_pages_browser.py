@@ -172,7 +172,7 @@ async def test_the_dashboard_is_live_by_events_with_charts_export_and_a_phone_la
     await stack.dispatch()  # New York answers, Chicago is busy: only the event stream can tell the page
     await browser.wait_text(f'#batches tr[data-id="{batch}"] .counts li[data-state="in_call"]', "in call 1")
     await browser.wait_text("#connect-rate", "50 % of 2 attempts answered by a person")
-    assert await browser.script("return document.querySelector('#outcome-chart g[data-key=\"busy\"] .value').textContent") == "1"
+    await browser.wait_text('#outcome-chart g[data-key="busy"] .value', "1")  # once the busy attempt has ended
     # 15:00 UTC: 10:00 in New York (answered), 09:00 in Chicago (busy)
     assert await browser.script("return document.querySelectorAll('#hour-chart g[data-hour] rect').length") == 2
     assert await browser.script("return document.querySelector('#hour-chart g[data-hour=\"10\"] title').textContent") == "10:00 — 1 of 1 answered"

@@ -8,6 +8,7 @@ function attemptText(attempt) {
   if (attempt.sip_status_code) parts.push(`SIP ${attempt.sip_status_code}`);
   if (attempt.duration_s !== null && attempt.duration_s !== undefined) parts.push(`${Math.round(attempt.duration_s)} s`);
   parts.push(formatTime(attempt.started_at));
+  if (attempt.simulated) parts.push("simulated (sandbox)");
   return parts.join(" · ");
 }
 

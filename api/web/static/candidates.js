@@ -95,7 +95,7 @@ function recordList(c) {
 function attemptsText(call) {
   return call.attempts.map((a) => [`#${a.number}`, a.outcome || (a.answered_at ? "in progress" : "ringing"),
     a.sip_status_code ? `SIP ${a.sip_status_code}` : null, a.duration_s != null ? `${Math.round(a.duration_s)} s` : null,
-    formatTime(a.started_at)].filter(Boolean).join(" · ")).join("\n") || "not dialled yet";
+    formatTime(a.started_at), a.simulated ? "simulated (sandbox)" : null].filter(Boolean).join(" · ")).join("\n") || "not dialled yet";
 }
 
 const shown = new Map(); // call id -> signature, so an unchanged call is not re-rendered
