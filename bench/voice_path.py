@@ -13,7 +13,8 @@ at the phone, from its recording (RTP arrival times) and sipp's clock:
 
 Baseline (same run): the scripted models' own time for the same work, asked directly over HTTP (a transcription,
 two chat completions, the reply's speech), so the rest is ours and LiveKit's. Concurrency goes up in bounded steps
-(default 1, 2, 4, 6, 8 calls placed at once) until "hello end → first agent audio" p99 passes 1.5 s; CPU per call
+(default 1, 2, 4, 6, 8 calls placed at once; every step runs) and the largest step whose "hello end → first agent
+audio" p99 stays within 1.5 s is reported; CPU per call
 is the worker's process tree (the worker, its job processes) from /proc/<pid>/stat over each step, per call.
 Figures only; nothing is asserted.
 """
@@ -203,9 +204,8 @@ def main() -> None:
                     merged["wall_s"] += step["wall_s"]
                 results.append(merged)
                 print(f"  {n} at once: hello end → first audio {summary(merged['reaction'])}", flush=True)
-                if merged["reaction"] and pct(merged["reaction"], 0.99) > FIRST_AUDIO_LIMIT_S:
-                    break
             cpu.stop()
+            report(binaries, args.repeat, baseline, results)
         finally:
             callee.stop()
             if worker is not None:
@@ -214,14 +214,22 @@ def main() -> None:
                 dialer.stop()
             hooks.stop()
             models.stop()
-            stage.stop()
+            try:
+                stage.stop()
+            except Exception as exc:  # the figures are printed; a cleanup failure is reported, not hidden
+                print(f"stage clean-up: {exc}", file=sys.stderr)
+
+
+def report(binaries: Any, repeat: int, baseline: float, results: list[dict[str, Any]]) -> None:
+    args_repeat = repeat
     print(f"voice path on the stage: livekit-server {binaries.server_version}, livekit-sip {binaries.sip_version}, "
-          f"one agent worker process, scripted models, {args.repeat} rounds per step")
+          f"one agent worker process, scripted models, {args_repeat} rounds per step; load average now "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"  baseline: the scripted models' own time for one reply (STT + 2 chat completions + TTS over HTTP): "
           f"{baseline * 1000:.0f} ms")
     one = results[0] if results else None
     for r in results:
-        calls = r["n"] * args.repeat
+        calls = r["n"] * args_repeat
         ratio = (statistics.median(r["reply"]) / statistics.median(one["reply"])
                  if one and one["reply"] and r["reply"] else float("nan"))
         print(f"  {r['n']} call(s) at once")
