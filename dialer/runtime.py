@@ -19,6 +19,7 @@ from config.settings import Settings
 from dialer.clock import Clock, SystemClock
 from dialer.engine.circuit import CircuitBreaker
 from dialer.engine.dispatcher import DispatchConfig, Dispatcher
+from dialer.engine.leg_status import LegStatuses
 from dialer.engine.livekit_events import LiveKitEventHandler
 from dialer.engine.metrics import DialerMetrics
 from dialer.engine.outbox import OutboxSender
@@ -104,6 +105,7 @@ class Runtime:
         window = CallingWindow.from_strings(settings.call_window_start, settings.call_window_end, settings.call_weekdays)
         retry = DEFAULT_RETRY_POLICY.scaled(settings.sandbox_retry_delay_scale)  # 1 unless on the sandbox
         lease = LeaseRules(settings.ringing_timeout_s, settings.max_call_duration_s, settings.dial_lease_s)
+        legs = LegStatuses()  # callee legs' last call status: the webhook handler notes, the placer reads
         dispatcher = Dispatcher(
             db=db,
             clock=clock,
@@ -130,6 +132,7 @@ class Runtime:
             ),
             circuit=circuit,
             metrics=metrics,
+            legs=legs,
         )
         wakeups = Wakeups(db=db, trunk_id=settings.sip_outbound_trunk_id, wake=dispatcher.wake)
         agent_calls = AgentCallService(
@@ -187,7 +190,7 @@ class Runtime:
             agent_calls=agent_calls,
             dispatcher=dispatcher,
             livekit_events=LiveKitEventHandler(
-                db=db, clock=clock, retry=retry, lease=lease, telephony=telephony
+                db=db, clock=clock, retry=retry, lease=lease, telephony=telephony, legs=legs
             ),
             outbox=outbox,
             reconciler=Reconciler(

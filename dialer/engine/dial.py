@@ -17,6 +17,7 @@ from functools import partial
 from dialer.clock import Clock
 from dialer.engine import queue
 from dialer.engine.circuit import CircuitBreaker
+from dialer.engine.leg_status import LegStatuses
 from dialer.engine.metrics import DialerMetrics
 from dialer.engine.plan import DispatchConfig, PlannedDial
 from dialer.lifecycle.calls import end_attempt, load_attempt, mark_answered
@@ -24,10 +25,12 @@ from dialer.policy import Outcome
 from dialer.store.db import Database
 from dialer.store.retry import with_retries
 from dialer.telephony.base import DialFailed, Telephony, TelephonyUnavailable
+from dialer.telephony.sip_outcomes import TRUNK_NO_RESPONSE_DETAIL, Cancellation, ringing_timeout_cause
 
 log = logging.getLogger(__name__)
 
 Sleeper = Callable[[float], Awaitable[None]]
+LEG_STATUS_WAIT_S = 5.0  # a ringing time-out waits this long for the leg's departure webhook (leg_status.py)
 Recorder = Callable[[], Awaitable[None]]
 
 
@@ -42,6 +45,8 @@ class DialPlacer:
         sleep: Sleeper = asyncio.sleep,
         circuit: CircuitBreaker | None = None,
         metrics: DialerMetrics | None = None,
+        legs: LegStatuses | None = None,
+        leg_status_wait_s: float = LEG_STATUS_WAIT_S,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -50,6 +55,8 @@ class DialPlacer:
         self._sleep = sleep
         self._circuit = circuit
         self._metrics = metrics
+        self._legs = legs
+        self._leg_status_wait_s = leg_status_wait_s
 
     async def record(self, dial: PlannedDial, record: Recorder) -> None:
         try:
@@ -74,7 +81,8 @@ class DialPlacer:
                 detail = "not placed: LiveKit circuit open"
                 return partial(self._record_end, dial.attempt_id, Outcome.ERROR, None, detail)
             await self._telephony.place(dial.request)
-        except DialFailed as failed:
+        except DialFailed as reported:
+            failed = await self._settle_ringing_timeout(dial, reported)
             log.info("call %s attempt ended: %s", call_id, failed.outcome.value)
             self._observe(slot, ok=failed.outcome is not Outcome.ERROR)  # ERROR: the trunk or carrier failed
             return partial(self._record_end, dial.attempt_id, failed.outcome, failed.sip_status_code, failed.detail)
@@ -90,6 +98,20 @@ class DialPlacer:
             return None
         self._observe(slot, ok=True)
         return partial(self._record_answer, dial.attempt_id)
+
+    async def _settle_ringing_timeout(self, dial: PlannedDial, failed: DialFailed) -> DialFailed:
+        """A ringing time-out from a leg that never rang (last status `dialing`) is a dead trunk: a trunk failure,
+        counted against the circuit breaker, not the callee's no answer."""
+        if not failed.ringing_timed_out or self._legs is None:
+            return failed
+        status = await self._legs.last_status(
+            dial.request.room_name, dial.request.participant_identity, timeout_s=self._leg_status_wait_s
+        )
+        if ringing_timeout_cause(status) is not Cancellation.TRUNK_NO_RESPONSE:
+            return failed
+        log.warning("call %s: the ringing time-out came from a leg that never rang: a trunk failure", dial.request.call_id)
+        detail = f"{TRUNK_NO_RESPONSE_DETAIL} (the leg never rang before the ringing time-out)"
+        return DialFailed(Outcome.ERROR, sip_status_code=None, detail=detail)
 
     async def _wait_for_slot(self, dial: PlannedDial) -> datetime | None:
         """Sleep until the slot; past it by more than guard / 4, take a new one. None: no slot to be had (database

@@ -15,6 +15,7 @@ import logging
 from dialer.clock import Clock
 from dialer.engine import queue
 from dialer.engine.circuit import CircuitBreaker
+from dialer.engine.leg_status import LegStatuses
 from dialer.engine.dial import DialPlacer, Sleeper
 from dialer.engine.metrics import DialerMetrics
 from dialer.engine.plan import DialPlanner, DispatchConfig, PlannedDial
@@ -38,6 +39,7 @@ class Dispatcher:
         sleep: Sleeper = asyncio.sleep,
         circuit: CircuitBreaker | None = None,
         metrics: DialerMetrics | None = None,
+        legs: LegStatuses | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -45,7 +47,7 @@ class Dispatcher:
         self._circuit = circuit
         self.planner = DialPlanner(db=db, clock=clock, config=config, owner=owner)
         self.placer = DialPlacer(db=db, clock=clock, telephony=telephony, config=config, sleep=sleep, circuit=circuit,
-                                 metrics=metrics)
+                                 metrics=metrics, legs=legs)
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer import agent_dispatch
 from dialer.clock import Clock
+from dialer.engine.leg_status import LegStatuses
 from dialer.lifecycle import LeaseRules
 from dialer.lifecycle.calls import attempt_for_room, end_attempt, mark_answered
 from dialer.lifecycle.sessions import end_voice_session, is_open_voice_session
@@ -41,8 +42,12 @@ def _is_callee(participant: ParticipantInfo, call_id: str) -> bool:
 
 class LiveKitEventHandler:
     def __init__(
-        self, *, db: Database, clock: Clock, retry: RetryPolicy, lease: LeaseRules, telephony: Telephony
+        self, *, db: Database, clock: Clock, retry: RetryPolicy, lease: LeaseRules, telephony: Telephony,
+        legs: LegStatuses | None = None,
     ) -> None:
+        """`legs`: where a SIP leg's departure leaves its last call status, for a dial task deciding what its ringing
+        time-out was (shared with the dispatcher's placer)."""
+        self._legs = legs
         self._db = db
         self._clock = clock
         self._retry = retry
@@ -51,6 +56,8 @@ class LiveKitEventHandler:
 
     async def handle(self, event: WebhookEvent) -> str:
         """Returns what happened: applied, duplicate or ignored (for the response body and tests)."""
+        if self._legs is not None:
+            self._legs.note_departure(event)
         if event.event not in HANDLED or not event.room.name:
             return "ignored"
         try:

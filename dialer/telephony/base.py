@@ -35,11 +35,16 @@ class DialResult:
 class DialFailed(Exception):
     """The call was placed and did not connect: busy, no answer, declined, invalid number, carrier failure."""
 
-    def __init__(self, outcome: Outcome, *, sip_status_code: int | None, detail: str) -> None:
+    def __init__(
+        self, outcome: Outcome, *, sip_status_code: int | None, detail: str, ringing_timed_out: bool = False
+    ) -> None:
+        """`ringing_timed_out`: LiveKit said the ringing time-out ran out, which a dead trunk also says under a
+        time-out shorter than the INVITE's 32 s; the leg's last call status settles which (`dialer.engine.dial`)."""
         super().__init__(detail)
         self.outcome = outcome
         self.sip_status_code = sip_status_code
         self.detail = detail
+        self.ringing_timed_out = ringing_timed_out
 
 
 class TelephonyUnavailable(Exception):

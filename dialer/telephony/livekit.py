@@ -28,7 +28,12 @@ from dialer.telephony.base import (
     TelephonyUnavailable,
 )
 from dialer.policy import Outcome
-from dialer.telephony.sip_outcomes import Cancellation, classify_cancellation, outcome_for_sip_status
+from dialer.telephony.sip_outcomes import (
+    TRUNK_NO_RESPONSE_DETAIL,
+    Cancellation,
+    classify_cancellation,
+    outcome_for_sip_status,
+)
 from dialer.telephony.transient import Backoff, Sleeper, describe, with_backoff
 
 log = logging.getLogger(__name__)
@@ -44,9 +49,9 @@ def _cancelled(exc: ServerError) -> DialFailed | TelephonyUnavailable:
     down placed nothing that completed, so the attempt ends as an error, not as the callee's doing."""
     cancellation = classify_cancellation(exc.message)
     if cancellation is Cancellation.RINGING_TIMED_OUT:
-        return DialFailed(Outcome.NO_ANSWER, sip_status_code=None, detail="ringing timed out")
+        return DialFailed(Outcome.NO_ANSWER, sip_status_code=None, detail="ringing timed out", ringing_timed_out=True)
     if cancellation is Cancellation.TRUNK_NO_RESPONSE:
-        return DialFailed(Outcome.ERROR, sip_status_code=None, detail="trunk failure: the carrier never answered the INVITE")
+        return DialFailed(Outcome.ERROR, sip_status_code=None, detail=TRUNK_NO_RESPONSE_DETAIL)
     if cancellation is Cancellation.SIP_NODE_SHUTTING_DOWN:
         return TelephonyUnavailable("LiveKit's SIP node was shutting down", maybe_placed=False)
     return DialFailed(Outcome.ERROR, sip_status_code=None, detail=f"canceled by LiveKit: {exc.message}")

@@ -37,7 +37,7 @@ class Cancellation(StrEnum):
     ended with no final response (the carrier never answered: a trunk failure, nothing rang or nothing completed),
     and the SIP node shutting down. Only the first is the callee's doing. Measured on the stage: a silent carrier's
     INVITE transaction ends only after 32 s (Timer B), so under a shorter ringing time-out a dead trunk also reads
-    "sip request timed out" (README, "How dialling works": a known gap).
+    "sip request timed out"; then only the leg's last ``sip.callStatus`` tells them apart (``ringing_timeout_cause``).
     """
 
     RINGING_TIMED_OUT = "ringing_timed_out"
@@ -61,3 +61,21 @@ def classify_cancellation(message: str) -> Cancellation:
         if needle in lowered:
             return cancellation
     return Cancellation.UNKNOWN
+
+
+# sip.callStatus values livekit/sip sets on the SIP participant (pkg/sip/outbound.go, v1.8.0)
+CALL_STATUS_DIALING = "dialing"  # the INVITE is out; nothing came back yet
+CALL_STATUS_RINGING = "ringing"  # a provisional response (18x) came back: the phone rang
+
+TRUNK_NO_RESPONSE_DETAIL = "trunk failure: the carrier never answered the INVITE"
+
+
+def ringing_timeout_cause(last_call_status: str | None) -> Cancellation:
+    """What a "sip request timed out" was, by the leg's last ``sip.callStatus`` (from its departure webhook).
+
+    ``dialing`` means no provisional response ever came back: the carrier never answered the INVITE (a dead trunk,
+    a trunk failure). ``ringing``, or no status known (the webhook never came), is the ringing time-out it says.
+    """
+    if last_call_status == CALL_STATUS_DIALING:
+        return Cancellation.TRUNK_NO_RESPONSE
+    return Cancellation.RINGING_TIMED_OUT

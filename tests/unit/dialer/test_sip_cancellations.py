@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.telephony.sip_outcomes import Cancellation, classify_cancellation
+from dialer.telephony.sip_outcomes import Cancellation, classify_cancellation, ringing_timeout_cause
 
 
 @pytest.mark.parametrize(
@@ -21,3 +21,18 @@ from dialer.telephony.sip_outcomes import Cancellation, classify_cancellation
 )
 def test_each_cancellation_is_named_by_its_message(message: str, expected: Cancellation) -> None:
     assert classify_cancellation(message) is expected
+
+
+@pytest.mark.parametrize(
+    ("last_call_status", "expected"),
+    [
+        ("dialing", Cancellation.TRUNK_NO_RESPONSE),  # nothing ever came back: the carrier never answered
+        ("ringing", Cancellation.RINGING_TIMED_OUT),  # the phone rang out
+        (None, Cancellation.RINGING_TIMED_OUT),  # the departure webhook never came: what LiveKit said
+        ("active", Cancellation.RINGING_TIMED_OUT),
+    ],
+)
+def test_a_ringing_time_out_is_a_dead_trunk_only_when_the_leg_never_rang(
+    last_call_status: str | None, expected: Cancellation
+) -> None:
+    assert ringing_timeout_cause(last_call_status) is expected

@@ -54,6 +54,7 @@ async def test_a_ringing_time_out_is_no_answer(livekit: CancellingLiveKit, telep
     with pytest.raises(DialFailed) as failed:
         await telephony.place(REQUEST)
     assert (failed.value.outcome, failed.value.sip_status_code) == (Outcome.NO_ANSWER, None)
+    assert failed.value.ringing_timed_out  # a dead trunk reads the same: the leg's last status settles it
 
 
 async def test_a_carrier_that_never_answers_the_invite_is_a_trunk_failure_not_no_answer(
@@ -63,7 +64,7 @@ async def test_a_carrier_that_never_answers_the_invite_is_a_trunk_failure_not_no
     with pytest.raises(DialFailed) as failed:
         await telephony.place(REQUEST)
     assert failed.value.outcome is Outcome.ERROR  # the dispatcher counts ERROR against the circuit breaker
-    assert "trunk failure" in failed.value.detail
+    assert "trunk failure" in failed.value.detail and not failed.value.ringing_timed_out
 
 
 async def test_a_sip_node_shutting_down_places_nothing(livekit: CancellingLiveKit, telephony: LiveKitTelephony) -> None:
