@@ -19,6 +19,7 @@ from config.settings import Settings
 from dialer.clock import Clock, SystemClock
 from dialer.engine.circuit import CircuitBreaker
 from dialer.engine.dispatcher import DispatchConfig, Dispatcher
+from dialer.engine.duration_cap import DurationCap
 from dialer.engine.leg_status import LegStatuses
 from dialer.engine.livekit_events import LiveKitEventHandler
 from dialer.engine.metrics import DialerMetrics
@@ -69,6 +70,7 @@ class Runtime:
     livekit_events: LiveKitEventHandler
     outbox: OutboxSender
     reconciler: Reconciler
+    duration_cap: DurationCap
     voice: VoiceService
     briefings: BriefingService
     owner: str
@@ -202,6 +204,9 @@ class Runtime:
                 ringing_timeout_s=settings.ringing_timeout_s,
                 max_call_duration_s=settings.max_call_duration_s,
             ),
+            duration_cap=DurationCap(
+                db=db, clock=clock, telephony=telephony, retry=retry, max_call_duration_s=settings.max_call_duration_s
+            ),
             voice=voice,
             briefings=BriefingService(
                 db=db,
@@ -231,6 +236,10 @@ class Runtime:
             self.reconciler.run_once, "interval", seconds=self.settings.reconcile_interval_s, id="reconcile",
             max_instances=1, coalesce=True,
         )
+        scheduler.add_job(  # durable; each run also sets a wake-up for the next cap (duration_cap.py)
+            self.duration_cap.run_and_rearm, "interval", seconds=self.settings.reconcile_interval_s, id="duration_cap",
+            max_instances=1, coalesce=True,
+        )
         scheduler.start()
         self.scheduler = scheduler
         await self.wakeups.start()
@@ -245,6 +254,7 @@ class Runtime:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+        self.duration_cap.stop()
         await self.wakeups.stop()
         await self.dispatcher.stop()
         await self.outbox.close()

@@ -247,6 +247,18 @@ async def claim_expired(
     return calls
 
 
+async def note_duration_cap(session: AsyncSession, call: Call, attempt: Attempt, *, at: datetime, max_s: int) -> None:
+    """The dialer is ending an answered call at its maximum duration: said once per attempt in the decision trail."""
+    said = await session.scalar(
+        select(Decision.id).where(
+            Decision.call_id == call.id, Decision.code == DecisionCode.MAX_DURATION.value, Decision.at >= attempt.answered_at
+        )
+    )
+    if said is None:
+        reason = f"attempt {attempt.number} reached the maximum call duration of {max_s} s: the dialer ends the room"
+        _decide(session, call.id, at, DecisionCode.MAX_DURATION, reason)
+
+
 def keep_ringing(call: Call, now: datetime, lease: LeaseRules) -> None:
     """LiveKit shows the callee still ringing: wait another ringing timeout."""
     call.lease_expires_at = lease.ringing_until(now)

@@ -55,6 +55,7 @@ class DecisionCode(StrEnum):
     DIAL = "dial"
     RETRY = "retry"
     COMPLETED = "completed"
+    MAX_DURATION = "max_duration"  # the dialer ended an answered call at DIALER_MAX_CALL_DURATION_S
     CALLBACK = "callback"
     CALLBACK_REQUESTED = "callback_requested"
     AGENT_ANSWERED = "agent_answered"
