@@ -18,7 +18,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from livekit.protocol.models import DisconnectReason, ParticipantInfo, ParticipantPermission
+from livekit.protocol.models import (
+    DisconnectReason,
+    ParticipantInfo,
+    ParticipantPermission,
+    TrackInfo,
+    TrackSource,
+    TrackType,
+)
 from livekit.protocol.sip import CreateSIPParticipantRequest, SIPOutboundTrunkInfo
 
 from .errors import TwirpError, disconnect_reason_for_sip, invite_transaction_timed_out, ringing_timed_out, sip_call_failed
@@ -139,6 +146,11 @@ class CallManager:
         )
         self._registry.ensure_room(request.room_name)
         self._registry.join(request.room_name, info)
+        # livekit-sip publishes the callee's audio as it joins, before any answer (named after the participant,
+        # Opus); it is unpublished as the participant leaves, answered or not (seen on the stage)
+        self._registry.publish_track(request.room_name, info.identity, TrackInfo(
+            name=info.identity, type=TrackType.AUDIO, source=TrackSource.MICROPHONE, mime_type="audio/opus",
+        ))
         call = SandboxCall(
             call_id=call_id, room_name=request.room_name, identity=info.identity, participant_sid=info.sid,
             phone_number=number, trunk_id=trunk_id, outcome=outcome_for(number), request=request,

@@ -1,7 +1,8 @@
 """Rooms, participants and agent dispatches held in memory, with the webhooks each change causes.
 
 Every change goes through ``RoomRegistry`` so the webhook sequence is LiveKit's: ``room_started``
-when a room appears, ``participant_joined``/``participant_left`` around each participant, and
+when a room appears, ``participant_joined``/``participant_left`` around each participant, ``track_published``
+when one publishes a track and ``track_unpublished`` for each of its tracks as it leaves, and
 ``room_finished`` when the room is deleted, or ``departure_timeout`` seconds after its last participant
 other than agents left (a join in between keeps it open), as LiveKit does. (The sandbox does not time
 out rooms that never had anyone in them.)
@@ -13,7 +14,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping
 
 from livekit.protocol.agent_dispatch import AgentDispatch, AgentDispatchState, RoomAgentDispatch
-from livekit.protocol.models import DisconnectReason, ParticipantInfo, Room, RoomEndReason
+from livekit.protocol.models import DisconnectReason, ParticipantInfo, Room, RoomEndReason, TrackInfo
 from livekit.protocol.room import CreateRoomRequest, UpdateParticipantRequest
 from livekit.protocol.webhook import WebhookEvent
 
@@ -154,6 +155,8 @@ class RoomRegistry:
         del self.participants[room_name][identity]
         if attributes:
             replace_attributes(info, merge_attributes(info.attributes, attributes))
+        for track in list(info.tracks):  # LiveKit unpublishes a leaving participant's tracks first
+            self._event("track_unpublished", room_name, participant=_track_owner(info), track=track)
         info.state = ParticipantInfo.State.DISCONNECTED
         info.disconnect_reason = reason
         self._sync_count(room_name)
@@ -230,6 +233,15 @@ class RoomRegistry:
         replace_attributes(info, merge_attributes(info.attributes, changes))
         return info
 
+    def publish_track(self, room_name: str, identity: str, track: TrackInfo) -> TrackInfo:
+        """A participant publishes a track (``track_published``); it is unpublished when the participant leaves."""
+        info = self.get_participant(room_name, identity)
+        if not track.sid:
+            track.sid = new_id("TR_")
+        info.tracks.append(track)
+        self._event("track_published", room_name, participant=_track_owner(info), track=track)
+        return track
+
     def _sync_count(self, room_name: str) -> None:
         self.rooms[room_name].num_participants = len(self.participants[room_name])
 
@@ -266,14 +278,21 @@ class RoomRegistry:
     # webhooks
 
     def _event(self, name: str, room_name: str, *, participant: ParticipantInfo | None = None,
-               room_end_reason: RoomEndReason | None = None) -> None:
+               room_end_reason: RoomEndReason | None = None, track: TrackInfo | None = None) -> None:
         event = WebhookEvent(event=name, id=new_id("EV_"), created_at=int(self._clock()))
         event.room.CopyFrom(self.rooms[room_name])
         if participant is not None:
             event.participant.CopyFrom(participant)
+        if track is not None:
+            event.track.CopyFrom(track)
         if room_end_reason is not None:
             event.room_end_reason = room_end_reason
         self._emit(event)
+
+
+def _track_owner(info: ParticipantInfo) -> ParticipantInfo:
+    """LiveKit's track webhooks name the participant by sid and identity only (seen on the stage)."""
+    return ParticipantInfo(sid=info.sid, identity=info.identity)
 
 
 def replace_attributes(info: ParticipantInfo, attributes: Mapping[str, str]) -> None:

@@ -158,7 +158,8 @@ async def test_hang_up_sends_participant_left_and_room_finished(
 
     finished = await sink.wait_for_event("room_finished", "room-h")
     names = [e.event for e in sink.events if e.room.name == "room-h"]
-    assert names == ["room_started", "participant_joined", "participant_left", "room_finished"]
+    assert names == ["room_started", "participant_joined", "track_published", "track_unpublished",
+                     "participant_left", "room_finished"]
     left = sink.named("participant_left", "room-h")[0]
     assert left.participant.identity == info.participant_identity
     assert left.participant.state == ParticipantInfo.State.DISCONNECTED

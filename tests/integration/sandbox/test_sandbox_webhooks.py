@@ -29,10 +29,11 @@ async def test_events_verify_with_webhook_receiver_and_carry_ids_and_time(
     await sandbox.hang_up("r")
     await sink.wait_for_event("room_finished", "r")
 
-    assert [e.event for e in sink.events] == ["room_started", "participant_joined", "participant_left", "room_finished"]
+    assert [e.event for e in sink.events] == ["room_started", "participant_joined", "track_published",
+                                              "track_unpublished", "participant_left", "room_finished"]
     assert sink.rejected == [] and set(sink.content_types) == {"application/webhook+json"}
-    assert len({e.id for e in sink.events}) == 4 and all(e.id.startswith("EV_") for e in sink.events)
-    assert [e.created_at for e in sink.events] == [int(START)] * 2 + [int(START) + 30] * 2
+    assert len({e.id for e in sink.events}) == 6 and all(e.id.startswith("EV_") for e in sink.events)
+    assert [e.created_at for e in sink.events] == [int(START)] * 3 + [int(START) + 30] * 3
     assert sink.events == sandbox.webhook_events  # what arrived is exactly what the sandbox emitted
 
 
@@ -61,7 +62,8 @@ async def test_order_is_kept_per_room_across_rooms(
 
     for room in ("r1", "r2", "r3"):
         assert [e.event for e in sink.events if e.room.name == room] == [
-            "room_started", "participant_joined", "participant_left", "room_finished",
+            "room_started", "participant_joined", "track_published", "track_unpublished", "participant_left",
+            "room_finished",
         ]
 
 
@@ -84,8 +86,8 @@ async def test_a_stuck_receiver_does_not_block_the_api(
 
     assert info.sip_call_id in sandbox.calls and sink.events == []
     sink.hold.set()
-    await sink.wait_for(lambda events: len(events) == 2)
-    assert [e.event for e in sink.events] == ["room_started", "participant_joined"]
+    await sink.wait_for(lambda events: len(events) == 3)
+    assert [e.event for e in sink.events] == ["room_started", "participant_joined", "track_published"]
 
 
 async def test_no_webhook_url_still_records_events(make_sandbox: SandboxFactory) -> None:
