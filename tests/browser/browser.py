@@ -58,7 +58,8 @@ def require_chromium() -> tuple[str, str]:
 
 
 @contextmanager
-def chromium_driver() -> Iterator[Any]:
+def chromium_driver(extra_flags: tuple[str, ...] = ()) -> Iterator[Any]:
+    """``extra_flags``: e.g. the stage's fake microphone file and autoplay without a gesture."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -66,7 +67,8 @@ def chromium_driver() -> Iterator[Any]:
     profile = tempfile.mkdtemp(prefix="dialer-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
+    for flag in (*CHROMIUM_FLAGS, *extra_flags, f"--user-data-dir={profile}",
+                 f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
