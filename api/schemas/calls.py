@@ -50,7 +50,11 @@ class BatchOut(Response):
     id: str
     name: str | None
     status: str
-    counts: dict[str, int]
+    counts: dict[str, int] = Field(description="calls per state")
+    outcomes: dict[str, int] = Field(
+        description="calls per outcome of their last attempt so far (answered, partially_collected, nothing_collected, "
+        "no_answer, ...); calls not yet attempted are not counted"
+    )
     not_before: datetime | None
     not_after: datetime | None
     max_attempts: int
@@ -65,6 +69,7 @@ class BatchOut(Response):
             name=b.name,
             status=view.status,
             counts=view.counts,
+            outcomes=view.outcomes,
             not_before=b.not_before,
             not_after=b.not_after,
             max_attempts=b.max_attempts,

@@ -173,7 +173,7 @@ class DialPlacer:
             found = await load_attempt(session, attempt_id)
             if found is not None:
                 attempt, call = found
-                end_attempt(
+                await end_attempt(
                     session,
                     attempt,
                     call,

@@ -66,7 +66,7 @@ class LiveKitEventHandler:
                     session.add(ReceivedWebhook(event_id=event.id, event=event.event, received_at=self._clock.now()))
                     await session.flush()
                 found = await attempt_for_room(session, event.room.name)
-                end_room = found is not None and self._apply_to_call(session, event, *found)
+                end_room = found is not None and await self._apply_to_call(session, event, *found)
         except IntegrityError:
             return "duplicate"
         if found is None:
@@ -79,7 +79,7 @@ class LiveKitEventHandler:
                 log.warning("could not close room %s: %s", event.room.name, exc.detail)
         return "applied"
 
-    def _apply_to_call(self, session: AsyncSession, event: WebhookEvent, attempt: Attempt, call: Call) -> bool:
+    async def _apply_to_call(self, session: AsyncSession, event: WebhookEvent, attempt: Attempt, call: Call) -> bool:
         """Moves the call on; True when the room should be closed (the callee left)."""
         at = _event_time(event, self._clock)
         if event.event == "participant_joined" and _is_callee(event.participant, call.id):
@@ -91,9 +91,9 @@ class LiveKitEventHandler:
             # if that response is lost, the reconciler settles it. A webhook here would only guess.
             return False
         if event.event == "participant_left" and _is_callee(event.participant, call.id):
-            return end_attempt(session, attempt, call, at=at, outcome=None, sip_status_code=None, retry=self._retry)
+            return await end_attempt(session, attempt, call, at=at, outcome=None, sip_status_code=None, retry=self._retry)
         if event.event == "room_finished":
-            end_attempt(session, attempt, call, at=at, outcome=None, sip_status_code=None, retry=self._retry)
+            await end_attempt(session, attempt, call, at=at, outcome=None, sip_status_code=None, retry=self._retry)
         return False
 
     async def _is_ours(self, room_name: str) -> bool:

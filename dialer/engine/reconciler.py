@@ -78,7 +78,7 @@ class Reconciler:
                     keep_ringing(call, now, self._lease)
                 else:
                     outcome = None if attempt.answered_at else Outcome.ERROR
-                    end_attempt(
+                    await end_attempt(
                         session, attempt, call, at=now, outcome=outcome, sip_status_code=None, retry=self._retry,
                         detail="reconciled: LiveKit has no trace of the callee",
                     )

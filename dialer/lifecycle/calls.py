@@ -22,9 +22,9 @@ from dialer.lifecycle import events
 from dialer.lifecycle.lease import LeaseRules
 from dialer.lifecycle.states import ACTIVE, CallState, check
 from dialer.policy import DecisionCode, Outcome, RetryPolicy
-from dialer.policy.outcome import CANDIDATE_CLOSED
+from dialer.policy.outcome import CANDIDATE_CLOSED, INCOMPLETE
 from dialer.store.ids import new_id
-from dialer.store.models import Attempt, Call, Candidate, Decision
+from dialer.store.models import Attempt, Call, Candidate, CollectedField, Decision
 
 
 def _decide(session: AsyncSession, call_id: str, at: datetime, code: DecisionCode, reason: str) -> None:
@@ -264,7 +264,7 @@ def keep_ringing(call: Call, now: datetime, lease: LeaseRules) -> None:
     call.lease_expires_at = lease.ringing_until(now)
 
 
-def end_attempt(
+async def end_attempt(
     session: AsyncSession,
     attempt: Attempt,
     call: Call,
@@ -277,13 +277,16 @@ def end_attempt(
 ) -> bool:
     """Close the attempt and move the call on: completed, retry scheduled, or failed. False if already ended.
 
-    `outcome` None means "the call ended after being answered": the agent may already have set voicemail.
+    `outcome` None means "the call ended after being answered": the agent may already have set voicemail. An
+    answered attempt that did not collect every field of the call is `partially_collected` or `nothing_collected`.
     """
     if attempt.ended_at is not None:
         return False
     attempt.ended_at = at
     if outcome is None:
         outcome = Outcome(attempt.outcome) if attempt.outcome else (Outcome.ANSWERED if attempt.answered_at else Outcome.NO_ANSWER)
+    if outcome is Outcome.ANSWERED:
+        outcome = await answered_outcome(session, call, attempt)
     attempt.outcome = outcome.value
     if sip_status_code is not None:
         attempt.sip_status_code = sip_status_code
@@ -297,16 +300,48 @@ def end_attempt(
     call.lease_expires_at = None
     call.updated_at = at
     if call.current_attempt_id == attempt.id and call.state in ACTIVE:
-        _next_state(session, call, attempt, outcome, at, retry)
+        if outcome in INCOMPLETE and await _opted_out(session, call):
+            _move(call, CallState.COMPLETED, at)  # the candidate's own answer ends it, not a failure to reach them
+            call.next_attempt_at = None
+            _decide(session, call.id, at, DecisionCode.DO_NOT_CALL, f"{outcome.value.replace('_', ' ')}: the candidate asked not to be called again")
+        else:
+            _next_state(session, call, attempt, outcome, at, retry)
     events.attempt_ended(session, call, attempt)
     return True
+
+
+async def _opted_out(session: AsyncSession, call: Call) -> bool:
+    withdrawn = await session.scalar(select(Candidate.consent_withdrawn_at).where(Candidate.id == call.candidate_id))
+    return withdrawn is not None and call.attempts_made >= call.max_attempts
+
+
+async def answered_outcome(session: AsyncSession, call: Call, attempt: Attempt) -> Outcome:
+    """`answered` once every field the call asks has an answer (on the candidate's record, or said on this call as
+    unknown or declined); otherwise `partially_collected` when this attempt saved some, else `nothing_collected`."""
+    wanted = list(call.fields_to_ask or ())
+    if not wanted:
+        return Outcome.ANSWERED
+    said = (
+        await session.execute(
+            select(CollectedField.name, CollectedField.attempt_id).where(
+                CollectedField.call_id == call.id, CollectedField.name.in_(wanted)
+            )
+        )
+    ).all()
+    record = await session.scalar(select(Candidate.fields).where(Candidate.id == call.candidate_id))
+    still_missing = set(missing_fields(wanted, record or {})) - {name for name, _ in said}
+    if not still_missing:
+        return Outcome.ANSWERED
+    if any(attempt_id == attempt.id for _, attempt_id in said):
+        return Outcome.PARTIALLY_COLLECTED
+    return Outcome.NOTHING_COLLECTED
 
 
 def _next_state(
     session: AsyncSession, call: Call, attempt: Attempt, outcome: Outcome, at: datetime, retry: RetryPolicy
 ) -> None:
     said = outcome.value.replace("_", " ")
-    if call.callback_at is not None and outcome is Outcome.ANSWERED:
+    if call.callback_at is not None and (outcome is Outcome.ANSWERED or outcome in INCOMPLETE):
         _move(call, CallState.SCHEDULED, at)
         call.next_attempt_at = call.callback_at
         call.callback_at = None

@@ -73,6 +73,8 @@ class DecisionCode(StrEnum):
     WRONG_PERSON = "wrong_person"
     NO_LONGER_LOOKING = "no_longer_looking"
     ACCEPTED_OTHER_JOB = "accepted_other_job"
+    PARTIALLY_COLLECTED = "partially_collected"
+    NOTHING_COLLECTED = "nothing_collected"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from enum import StrEnum
 class Outcome(StrEnum):
     """How one call attempt ended."""
 
-    ANSWERED = "answered"
+    ANSWERED = "answered"  # answered, and every field this call asks was collected (or the callee's "don't know")
     BUSY = "busy"
     NO_ANSWER = "no_answer"
     DECLINED = "declined"
@@ -19,11 +19,16 @@ class Outcome(StrEnum):
     WRONG_PERSON = "wrong_person"  # someone else answered: the number is flagged
     NO_LONGER_LOOKING = "no_longer_looking"
     ACCEPTED_OTHER_JOB = "accepted_other_job"
+    # Answered, but the callee hung up (or went silent) before every field was collected: retried for the rest.
+    PARTIALLY_COLLECTED = "partially_collected"  # this attempt collected some of them
+    NOTHING_COLLECTED = "nothing_collected"  # this attempt collected none of them
 
 
 NEVER_RETRIED = frozenset(
     {Outcome.ANSWERED, Outcome.INVALID_NUMBER, Outcome.WRONG_PERSON, Outcome.NO_LONGER_LOOKING,
      Outcome.ACCEPTED_OTHER_JOB}
 )
+# Answered and ended before every field was collected: the call is retried for what is still missing.
+INCOMPLETE = frozenset({Outcome.PARTIALLY_COLLECTED, Outcome.NOTHING_COLLECTED})
 # Answered conversations that close the call for good (the candidate said so).
 CANDIDATE_CLOSED = frozenset({Outcome.NO_LONGER_LOOKING, Outcome.ACCEPTED_OTHER_JOB})

@@ -5,7 +5,7 @@ A frozen table with defaults so settings can override single entries (`dataclass
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 
 from dialer.policy.outcome import NEVER_RETRIED, Outcome
@@ -49,6 +49,10 @@ class RetryPolicy:
     voicemail: Backoff | None = field(default=Backoff(timedelta(hours=4), factor=2.0, cap=timedelta(hours=48)))
     declined: Backoff | None = field(default=Backoff(timedelta(hours=24)))
     error: Backoff | None = field(default=Backoff(timedelta(minutes=5), factor=2.0, cap=timedelta(hours=1)))
+    # Answered, then the line dropped before every field was collected: the candidate was reached and talked, so
+    # try again the same day for the rest; a call that collected nothing waits like an unanswered one.
+    partially_collected: Backoff | None = field(default=Backoff(timedelta(hours=2)))
+    nothing_collected: Backoff | None = field(default=Backoff(timedelta(hours=2), factor=2.0, cap=timedelta(hours=24)))
 
     def scaled(self, scale: float) -> RetryPolicy:
         """Every delay (and cap) times `scale`, at least a second each: the sandbox's "time you can watch"
@@ -65,8 +69,7 @@ class RetryPolicy:
             cap = None if backoff.cap is None else max(base, backoff.cap * scale)
             return Backoff(base, factor=backoff.factor, cap=cap)
 
-        return RetryPolicy(busy=shrink(self.busy), no_answer=shrink(self.no_answer), voicemail=shrink(self.voicemail),
-                           declined=shrink(self.declined), error=shrink(self.error))
+        return RetryPolicy(**{entry.name: shrink(getattr(self, entry.name)) for entry in fields(self)})
 
     def delay(self, outcome: Outcome, attempt_number: int) -> timedelta | None:
         """Delay after attempt `attempt_number` (1 = the first call) ended with `outcome`; None = never again."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,7 +58,8 @@ def _instant(value: datetime | None) -> str | None:
 @dataclass(frozen=True)
 class BatchView:
     batch: Batch
-    counts: dict[str, int]
+    counts: dict[str, int]  # calls per state
+    outcomes: dict[str, int] = field(default_factory=dict)  # calls per last attempt outcome (e.g. nothing_collected)
 
     @property
     def status(self) -> str:
@@ -207,7 +208,13 @@ class BatchService:
             )
             counts = {state.value: 0 for state in CallState}
             counts.update({state: int(n) for state, n in result.all()})
-        return BatchView(batch=batch, counts=counts)
+            by_outcome = await session.execute(
+                select(Call.last_outcome, func.count())
+                .where(Call.batch_id == batch_id, Call.last_outcome.is_not(None))
+                .group_by(Call.last_outcome)
+            )
+            outcomes = {str(outcome): int(n) for outcome, n in by_outcome.all()}
+        return BatchView(batch=batch, counts=counts, outcomes=outcomes)
 
     async def list_batches(self, *, limit: int = 100) -> list[BatchView]:
         async with self._db.transaction() as session:

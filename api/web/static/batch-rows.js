@@ -34,7 +34,15 @@ function progressCell(batch) {
   for (const state of STATES) {
     counts.append(el("li", { class: `s-${state}`, "data-state": state, text: `${stateLabel(state)} ${batch.counts[state] || 0}` }));
   }
-  return [el("p", { class: "summary", text: progressSummary(batch) }), bar, counts];
+  const cells = [el("p", { class: "summary", text: progressSummary(batch) }), bar, counts];
+  const outcomes = Object.entries(batch.outcomes || {});
+  if (outcomes.length) {
+    // The last attempt's outcome per call: "answered" is every field collected; "nothing collected" is not a success.
+    const list = el("ul", { class: "outcomes", "aria-label": "Calls by last outcome" });
+    for (const [outcome, n] of outcomes) list.append(el("li", { "data-outcome": outcome, text: `${outcome.replaceAll("_", " ")} ${n}` }));
+    cells.push(list);
+  }
+  return cells;
 }
 
 /**

@@ -169,6 +169,8 @@ async def test_web_gap_filling_call_is_answered_on_join_and_completed_on_leave(s
     assert await _send(stack, _event("participant_joined", body["room_name"], identity="web-grace", attributes=attributes, at=at)) == "applied"
     assert await _send(stack, _event("participant_left", body["room_name"], identity="web-grace", attributes=attributes, at=at + 95)) == "applied"
     call = (await stack.http.get(f"/api/calls/{call_id}")).json()
-    assert call["state"] == "completed" and call["attempts"][0]["duration_s"] == 95
+    # Its one attempt saved nothing: not a success.
+    assert call["state"] == "failed" and call["last_outcome"] == "nothing_collected"
+    assert call["attempts"][0]["duration_s"] == 95
     assert [r.request.room for r in stack.sandbox.requests_for("DeleteRoom")] == [body["room_name"]]
-    assert (await stack.http.get(f"/api/voice/session/{body['room_name']}/status")).json()["state"] == "completed"
+    assert (await stack.http.get(f"/api/voice/session/{body['room_name']}/status")).json()["state"] == "failed"

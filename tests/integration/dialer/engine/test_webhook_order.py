@@ -81,13 +81,13 @@ async def test_left_before_joined_late_and_twice_still_ends_the_call_once(stack:
     (finished,) = _events(stack, room, "room_finished")
     assert await _deliver(stack, left) == "applied"
     call = await _call(stack, call_id)
-    assert call["state"] == "completed"
+    assert call["state"] == "scheduled" and call["last_outcome"] == "nothing_collected"  # answered, nothing saved
     assert call["attempts"][0]["duration_s"] == 42  # the event's own time, not its arrival
     for event in (joined, finished, left, joined, finished):
         assert await _deliver(stack, event) in ("applied", "duplicate")
     call = await _call(stack, call_id)
-    assert call["state"] == "completed" and len(call["attempts"]) == 1
-    assert call["attempts"][0]["outcome"] == "answered" and call["attempts"][0]["duration_s"] == 42
+    assert call["state"] == "scheduled" and len(call["attempts"]) == 1
+    assert call["attempts"][0]["outcome"] == "nothing_collected" and call["attempts"][0]["duration_s"] == 42
     assert await _calls_ended_out(stack) == 1
     assert len(stack.sandbox.requests_for("CreateSIPParticipant")) == 1
 
@@ -104,7 +104,7 @@ async def test_room_finished_first_then_the_rest_reversed(stack: Stack, clock: M
     results = [await _deliver(stack, e) for e in reversed(events)]
     assert results[0] == "applied"
     call = await _call(stack, call_id)
-    assert call["state"] == "completed" and call["attempts"][0]["duration_s"] == 7
+    assert call["state"] == "scheduled" and call["attempts"][0]["duration_s"] == 7
     assert await _calls_ended_out(stack) == 1
 
 
@@ -136,8 +136,8 @@ async def test_a_late_webhook_from_the_first_attempt_does_not_touch_the_second(
     for event in [e for e in stack.sandbox.webhook_events if e.room.name == second["room_name"]] * 2:
         await _deliver(stack, event)
     second = await _call(stack, call_id)
-    assert second["state"] == "completed"
-    assert [a["outcome"] for a in second["attempts"]] == ["no_answer", "answered"]
+    assert second["state"] == "scheduled"  # answered, nothing saved: retried
+    assert [a["outcome"] for a in second["attempts"]] == ["no_answer", "nothing_collected"]
     assert second["attempts"][1]["duration_s"] == 15
     assert await _calls_ended_out(stack) == 2
     rooms = [getattr(r.request, "room_name") for r in stack.sandbox.requests_for("CreateSIPParticipant")]

@@ -25,6 +25,8 @@ def test_outcome_strings_match_the_api_contract() -> None:
         "wrong_person",
         "no_longer_looking",
         "accepted_other_job",
+        "partially_collected",
+        "nothing_collected",
     ]
     assert Outcome("no_answer") is Outcome.NO_ANSWER
 
@@ -140,3 +142,13 @@ def test_the_sandbox_scale_makes_every_retry_watchable_in_a_minute() -> None:
     assert DEFAULT_RETRY_POLICY.scaled(1) is DEFAULT_RETRY_POLICY
     with pytest.raises(ValueError):
         DEFAULT_RETRY_POLICY.scaled(0)
+
+
+def test_answered_but_incomplete_calls_are_retried() -> None:
+    """Item 14: a call answered and hung up before every field was collected is tried again for the rest."""
+    assert retry_delay(Outcome.PARTIALLY_COLLECTED, 1) == timedelta(hours=2)
+    assert retry_delay(Outcome.PARTIALLY_COLLECTED, 3) == timedelta(hours=2)
+    assert retry_delay(Outcome.NOTHING_COLLECTED, 1) == timedelta(hours=2)
+    assert retry_delay(Outcome.NOTHING_COLLECTED, 2) == timedelta(hours=4)
+    assert retry_delay(Outcome.NOTHING_COLLECTED, 9) == timedelta(hours=24)
+    assert retry_delay(Outcome.ANSWERED, 1) is None
