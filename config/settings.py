@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dialer.caller_identity import CallerIdentity
@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     public_url: str | None = None
     sandbox_port: int = Field(default=7880, ge=0, le=65535)
+    # The sandbox's own agent worker takes the jobs dispatched to DIALER_AGENT_NAME (sandbox/agents.py); false runs
+    # none, like a LiveKit with no worker free: no call rings (see "How dialling works").
+    sandbox_agent: bool = True
     agent_name: str = "dialer-agent"
     sip_outbound_trunk_id: str = "ST_sandbox"
     briefing_number: str | None = None
@@ -100,6 +103,11 @@ class Settings(BaseSettings):
     # How long a caller to the briefing number hears ringing while no agent has taken the call.
     briefing_ringing_timeout_s: int = Field(default=20, ge=5, le=180)
     max_call_duration_s: int = Field(default=600, ge=30, le=7200)
+    # How long a dial waits, after creating the room with its agent dispatch, for the agent to join before the phone
+    # may ring. LiveKit dispatches the job once and drops it when no worker is free; then the room is deleted and
+    # the call goes back to the queue, its attempt not spent. A worker usually joins in well under a second; a busy
+    # one that must start a job process takes a few.
+    agent_wait_s: float = Field(default=10.0, ge=1, le=30)
 
     # Limits per trunk (global across instances).
     calls_per_second: float = Field(default=1.0, gt=0, le=100)
@@ -245,6 +253,14 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
         return value
 
+    @model_validator(mode="after")
+    def _agent_wait_within_the_lease(self) -> Settings:
+        # The wait runs inside the dial's lease (ringing time-out + DIALER_DIAL_LEASE_S from its slot): longer, and
+        # the reconciler could settle an attempt that is still waiting for its agent.
+        if self.agent_wait_s >= self.ringing_timeout_s + self.dial_lease_s:
+            raise ValueError("DIALER_AGENT_WAIT_S must be shorter than DIALER_RINGING_TIMEOUT_S + DIALER_DIAL_LEASE_S")
+        return self
+
     def check_production_secrets(self) -> None:
         """With a real LiveKit (real phones ring), the development defaults are refused."""
         if self.uses_sandbox:
@@ -276,7 +292,10 @@ def load_settings(env_file: str | Path | None = None, **overrides: object) -> Se
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "?"
+            if not error["loc"]:  # a rule across settings: its message names them
+                lines.append(str(error["msg"]).removeprefix("Value error, "))
+                continue
+            field = str(error["loc"][0])
             env_name = field.upper() if field.upper().startswith("LIVEKIT_") else f"DIALER_{field.upper()}"
             lines.append(f"{env_name}: {error['msg']}")
         raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None

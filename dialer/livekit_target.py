@@ -39,7 +39,7 @@ def sandbox_access(url: str) -> LiveKitAccess:
 
 def new_sandbox(settings: Settings) -> LiveKitSandbox:
     """The sandbox as `dialer serve` runs it: signed webhooks to this dialer, the configured trunk id seeded."""
-    from sandbox import LiveKitSandbox  # only when it is used: production with LIVEKIT_URL never loads it
+    from sandbox import LiveKitSandbox, SandboxAgents  # only when used: production with LIVEKIT_URL never loads it
 
     return LiveKitSandbox(
         api_key=SANDBOX_API_KEY,
@@ -47,6 +47,7 @@ def new_sandbox(settings: Settings) -> LiveKitSandbox:
         webhook_url=f"{settings.base_url}{WEBHOOK_PATH}",
         seed_outbound_trunk_id=settings.sip_outbound_trunk_id,
         conversations=settings.sandbox_conversations,  # a scripted callee talks with the real agent (text mode)
+        agents=SandboxAgents(names={settings.agent_name}) if settings.sandbox_agent else False,
     )
 
 

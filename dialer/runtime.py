@@ -91,6 +91,7 @@ class Runtime:
         telephony = LiveKitTelephony(
             url=livekit.url, api_key=livekit.api_key, api_secret=livekit.api_secret,
             request_timeout_s=settings.livekit_timeout_s,
+            agent_wait_s=settings.agent_wait_s,
         )
         owner = instance_id()
         circuit = CircuitBreaker(

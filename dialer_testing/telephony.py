@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from dialer.policy import Outcome
 from dialer.telephony.base import (
+    AgentUnavailable,
     DialFailed,
     DialRequest,
     DialResult,
@@ -32,6 +33,7 @@ class FakeTelephony:
     closed: bool = False
     on_place: OnPlace | None = None  # runs as the SIP request "leaves", before its result: to look at the database
     _results: dict[str, Exception | None] = field(default_factory=dict)
+    _no_agent: set[str] = field(default_factory=set)
     _room_errors: dict[str, TelephonyUnavailable] = field(default_factory=dict)
     _participants: dict[str, list[ParticipantSummary]] = field(default_factory=dict)
 
@@ -42,6 +44,10 @@ class FakeTelephony:
 
     def fails(self, phone: str, outcome: Outcome, sip_status_code: int | None = None, detail: str = "") -> None:
         self._results[phone] = DialFailed(outcome, sip_status_code=sip_status_code, detail=detail or outcome.value)
+
+    def no_agent(self, phone: str) -> None:
+        """No agent takes this number's room: `prepare` raises AgentUnavailable (nothing is placed)."""
+        self._no_agent.add(phone)
 
     def unavailable(self, phone: str, *, maybe_placed: bool, detail: str = "LiveKit did not answer") -> None:
         self._results[phone] = TelephonyUnavailable(detail, maybe_placed=maybe_placed)
@@ -71,6 +77,8 @@ class FakeTelephony:
 
     async def prepare(self, request: DialRequest) -> None:
         self.prepared.append(request)
+        if request.phone_e164 in self._no_agent:
+            raise AgentUnavailable("no agent took the job within 10 s")
 
     async def place(self, request: DialRequest) -> DialResult:
         self.placed.append(request)

@@ -1,5 +1,6 @@
 """Built-in LiveKit-compatible sandbox: same wire protocol, no real calls (see ``server.LiveKitSandbox``)."""
 
+from .agents import SandboxAgents, SandboxJob
 from .calls import SandboxCall
 from .faults import Fault
 from .numbers import SandboxOutcome, outcome_for
@@ -12,7 +13,9 @@ __all__ = [
     "Fault",
     "LiveKitSandbox",
     "RecordedRequest",
+    "SandboxAgents",
     "SandboxCall",
+    "SandboxJob",
     "SandboxOutcome",
     "WebhookDelivery",
     "outcome_for",

@@ -25,6 +25,7 @@ from livekit.protocol.webhook import WebhookEvent
 
 from dialer.agent_dispatch import GAP_FILLING, KEY_MODE
 
+from .agents import SandboxAgents
 from .calls import CallManager, SandboxCall
 from .faults import Fault, FaultPlan, split_method
 from .room_service import dispatch_routes, room_routes
@@ -57,6 +58,8 @@ class LiveKitSandbox:
     ``conversations`` simulates a conversation on each answered call whose number names a persona, in a room with
     a gap-filling agent dispatch (sandbox/simulated_call.py): the real agent in text mode, with
     ``conversation_model`` (a factory; None: the deterministic policy model) and ``conversation_clock``.
+    ``agents``: the worker that takes dispatched jobs (sandbox/agents.py). True: one serving every explicit agent
+    name; False: none, so every dispatch is dropped as on a LiveKit with no worker free.
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class LiveKitSandbox:
         conversations: bool = False,
         conversation_model: ModelFactory | None = None,
         conversation_clock: Callable[[], datetime] | None = None,
+        agents: SandboxAgents | bool = True,
     ) -> None:
         if not api_key or not api_secret:
             raise ValueError("api_key and api_secret are required")
@@ -90,7 +94,9 @@ class LiveKitSandbox:
             WebhookSender(url=webhook_url, api_key=api_key, api_secret=api_secret, backoff_s=webhook_backoff_s)
             if webhook_url else None
         )
-        self._registry = RoomRegistry(clock=clock, emit=self._emit, departure_time_scale=departure_time_scale)
+        self.agents: SandboxAgents | None = SandboxAgents() if agents is True else (agents or None)
+        self._registry = RoomRegistry(clock=clock, emit=self._emit, departure_time_scale=departure_time_scale,
+                                      agents=self.agents)
         self._store = SipConfigStore(clock=clock)
         self._calls = CallManager(
             registry=self._registry, clock=clock, ring_delay_s=ring_delay_s,

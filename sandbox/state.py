@@ -18,6 +18,7 @@ from livekit.protocol.models import DisconnectReason, ParticipantInfo, Room, Roo
 from livekit.protocol.room import CreateRoomRequest, UpdateParticipantRequest
 from livekit.protocol.webhook import WebhookEvent
 
+from .agents import SandboxAgents
 from .errors import not_found
 from .ids import new_id
 
@@ -42,8 +43,10 @@ def merge_attributes(target: Mapping[str, str], changes: Mapping[str, str]) -> d
 class RoomRegistry:
     """The rooms of one sandbox; all mutation happens on the event loop, so no locking."""
 
-    def __init__(self, *, clock: Callable[[], float], emit: Emit, departure_time_scale: float = 1.0) -> None:
+    def __init__(self, *, clock: Callable[[], float], emit: Emit, departure_time_scale: float = 1.0,
+                 agents: SandboxAgents | None = None) -> None:
         self._clock = clock
+        self._agents = agents  # the worker that takes dispatched jobs; None: no worker, every job is dropped
         self._departure_time_scale = departure_time_scale
         self._emit = emit
         self.rooms: dict[str, Room] = {}
@@ -127,6 +130,8 @@ class RoomRegistry:
         self._event("room_finished", name, room_end_reason=reason)
         del self.rooms[name]
         del self.participants[name]
+        if self._agents is not None:
+            self._agents.room_finished(name)
 
     # participants
 
@@ -199,10 +204,12 @@ class RoomRegistry:
             timer.cancel()
 
     def close(self) -> None:
-        """Stops pending departures (the sandbox is stopping)."""
+        """Stops pending departures and agent jobs (the sandbox is stopping)."""
         for timer in self._departures.values():
             timer.cancel()
         self._departures.clear()
+        if self._agents is not None:
+            self._agents.close()
 
     def get_participant(self, room_name: str, identity: str) -> ParticipantInfo:
         self.require_room(room_name)
@@ -261,6 +268,8 @@ class RoomRegistry:
             state=AgentDispatchState(created_at=int(self._clock() * 1e9)),
         )
         self.dispatches.append(dispatch)
+        if self._agents is not None:
+            self._agents.take(self, dispatch)
         return dispatch
 
     def list_dispatches(self, room_name: str, dispatch_id: str = "") -> list[AgentDispatch]:

@@ -1,5 +1,8 @@
-"""The per-dial task, after the plan's commit: prepare the room, wait for the CPS slot, place the SIP request once,
-and record what happened through the lifecycle.
+"""The per-dial task, after the plan's commit: prepare the room and wait for its agent, wait for the CPS slot, place
+the SIP request once, and record what happened through the lifecycle.
+
+No agent in the room in time (LiveKit drops a job no worker is free for): the room is deleted, nothing rings, and
+the attempt is given back to the queue.
 
 A slot missed by more than guard / 4 (a stalled event loop, a slow room set-up) is exchanged for a fresh one, so
 any `cap` consecutive requests span at least a second as LiveKit receives them. A request that may have left
@@ -20,11 +23,11 @@ from dialer.engine.circuit import CircuitBreaker
 from dialer.engine.leg_status import LegStatuses
 from dialer.engine.metrics import DialerMetrics
 from dialer.engine.plan import DispatchConfig, PlannedDial
-from dialer.lifecycle.calls import end_attempt, load_attempt, mark_answered
+from dialer.lifecycle.calls import end_attempt, give_back_attempt, load_attempt, mark_answered
 from dialer.policy import Outcome
 from dialer.store.db import Database
 from dialer.store.retry import with_retries
-from dialer.telephony.base import DialFailed, Telephony, TelephonyUnavailable
+from dialer.telephony.base import AgentUnavailable, DialFailed, Telephony, TelephonyUnavailable
 from dialer.telephony.sip_outcomes import TRUNK_NO_RESPONSE_DETAIL, Cancellation, ringing_timeout_cause
 
 log = logging.getLogger(__name__)
@@ -71,7 +74,12 @@ class DialPlacer:
         call_id = dial.request.call_id
         slot: datetime | None = None
         try:
-            await self._telephony.prepare(dial.request)
+            try:
+                await self._telephony.prepare(dial.request)
+            except AgentUnavailable as missing:
+                return await self._no_agent(dial, missing.detail)
+            if self._metrics is not None:
+                self._metrics.agents.note_present()
             slot = await self._wait_for_slot(dial)
             if slot is None:
                 return None
@@ -85,6 +93,7 @@ class DialPlacer:
             failed = await self._settle_ringing_timeout(dial, reported)
             log.info("call %s attempt ended: %s", call_id, failed.outcome.value)
             self._observe(slot, ok=failed.outcome is not Outcome.ERROR)  # ERROR: the trunk or carrier failed
+            await self._close_room_quietly(dial.request.room_name)  # the agent waiting in it is free for the next call
             return partial(self._record_end, dial.attempt_id, failed.outcome, failed.sip_status_code, failed.detail)
         except TelephonyUnavailable as unavailable:
             self._observe(None, ok=False)
@@ -112,6 +121,12 @@ class DialPlacer:
         log.warning("call %s: the ringing time-out came from a leg that never rang: a trunk failure", dial.request.call_id)
         detail = f"{TRUNK_NO_RESPONSE_DETAIL} (the leg never rang before the ringing time-out)"
         return DialFailed(Outcome.ERROR, sip_status_code=None, detail=detail)
+    async def _no_agent(self, dial: PlannedDial, detail: str) -> Recorder:
+        log.warning("call %s not placed: %s; back to the queue", dial.request.call_id, detail)
+        if self._metrics is not None:
+            self._metrics.agents.note_missing(self._clock.now())
+        await self._close_room_quietly(dial.request.room_name)  # the job may still be taken late: end it too
+        return partial(self._record_given_back, dial.attempt_id, detail)
 
     async def _wait_for_slot(self, dial: PlannedDial) -> datetime | None:
         """Sleep until the slot; past it by more than guard / 4, take a new one. None: no slot to be had (database
@@ -167,6 +182,13 @@ class DialPlacer:
             if found is not None:
                 attempt, call = found
                 mark_answered(attempt, call, self._clock.now(), self._config.lease)
+
+    async def _record_given_back(self, attempt_id: str, detail: str) -> None:
+        async with self._db.transaction() as session:
+            found = await load_attempt(session, attempt_id)
+            if found is not None:
+                attempt, call = found
+                give_back_attempt(session, attempt, call, at=self._clock.now(), retry=self._config.retry, detail=detail)
 
     async def _record_end(self, attempt_id: str, outcome: Outcome, sip_status: int | None, detail: str) -> None:
         async with self._db.transaction() as session:

@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from dialer.engine import queue
+from dialer.engine.agent_availability import AgentAvailability
 from dialer.engine.circuit import CircuitBreaker, CircuitState
 from dialer.lifecycle import CallState
 from dialer.store.db import Database
@@ -32,15 +33,18 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 class _InstanceCollector(Collector):
     """Figures other objects already keep (the circuit, the outbox's failure count), read at scrape time."""
 
-    def __init__(self, circuit: CircuitBreaker, webhook_failures: Callable[[], int]) -> None:
+    def __init__(self, circuit: CircuitBreaker, webhook_failures: Callable[[], int], agents: AgentAvailability) -> None:
         self._circuit = circuit
         self._webhook_failures = webhook_failures
+        self._agents = agents
 
     def describe(self) -> Iterable[Metric]:
         """Names only, so registering reads nothing yet."""
         yield GaugeMetricFamily("dialer_circuit_state", "", labels=["state"])
         yield CounterMetricFamily("dialer_circuit_opened", "")
         yield CounterMetricFamily("dialer_webhook_out_failures", "")
+        yield CounterMetricFamily("dialer_dials_without_agent", "")
+        yield GaugeMetricFamily("dialer_agents_available", "")
 
     def collect(self) -> Iterable[Metric]:
         state = self._circuit.state
@@ -58,11 +62,20 @@ class _InstanceCollector(Collector):
             "dialer_webhook_out_failures", "Failed deliveries of webhooks out (each retry counts)",
             value=self._webhook_failures(),
         )
+        yield CounterMetricFamily(
+            "dialer_dials_without_agent", "Dials put back in the queue because no agent took the job (nothing rang)",
+            value=self._agents.dials_without_agent,
+        )
+        yield GaugeMetricFamily(
+            "dialer_agents_available", "1 unless this instance's last dial found no agent to take the call",
+            value=1.0 if self._agents.available else 0.0,
+        )
 
 
 class DialerMetrics:
     def __init__(self, *, circuit: CircuitBreaker, webhook_failures: Callable[[], int], trunk_id: str) -> None:
         self._trunk_id = trunk_id
+        self.agents = AgentAvailability()
         self.registry = CollectorRegistry(auto_describe=True)
         self.attempts_ended = Counter(
             "dialer_attempts_ended", "Attempts this instance recorded as ended, by outcome", ["outcome"],
@@ -77,7 +90,7 @@ class DialerMetrics:
             "dialer_queue_due_calls", "Scheduled calls due now and not yet claimed, on this instance's trunk",
             registry=self.registry,
         )
-        self.registry.register(_InstanceCollector(circuit, webhook_failures))
+        self.registry.register(_InstanceCollector(circuit, webhook_failures, self.agents))
 
     def note_commit(self, info: dict[Any, Any]) -> None:
         """A `Database.on_commit` hook: what the transaction noted in `session.info`, now that it is durable."""

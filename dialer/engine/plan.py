@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer import agent_dispatch, credentials
@@ -196,7 +196,12 @@ async def _context(
         select(Candidate.phone, Attempt.started_at)
         .join(Call, Call.candidate_id == Candidate.id)
         .join(Attempt, Attempt.call_id == Call.id)
-        .where(Candidate.phone.in_(capped), Attempt.started_at > since)
+        .where(
+            Candidate.phone.in_(capped),
+            Attempt.started_at > since,
+            # An attempt given back for want of an agent never rang anyone: not a call under the state's cap.
+            or_(Attempt.outcome.is_(None), Attempt.outcome != Outcome.NO_AGENT.value),
+        )
     )
     for phone, started_at in dials.all():
         recent.setdefault(phone, []).append(started_at)

@@ -10,7 +10,7 @@ module writes these columns.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -307,6 +307,31 @@ async def end_attempt(
         else:
             _next_state(session, call, attempt, outcome, at, retry)
     events.attempt_ended(session, call, attempt)
+    return True
+
+
+def give_back_attempt(
+    session: AsyncSession, attempt: Attempt, call: Call, *, at: datetime, retry: RetryPolicy, detail: str
+) -> bool:
+    """No agent took the job, so the phone never rang: the attempt is closed as `no_agent` and given back (one more
+    allowed), and the call is queued again after a short back-off. No `call.ended` goes out: nobody was called.
+    False if the attempt had already ended."""
+    if attempt.ended_at is not None:
+        return False
+    attempt.ended_at = at
+    attempt.outcome = Outcome.NO_AGENT.value
+    attempt.error = detail[:500]
+    call.lease_owner = None
+    call.lease_expires_at = None
+    call.updated_at = at
+    if call.current_attempt_id != attempt.id or call.state != CallState.DIALING:
+        return True
+    call.max_attempts += 1  # not spent: the candidate was never rung
+    delay = retry.delay(Outcome.NO_AGENT, attempt.number) or timedelta(minutes=1)
+    _move(call, CallState.SCHEDULED, at)
+    call.next_attempt_at = at + delay
+    reason = f"{detail}; the phone was not rung and the attempt is not counted; queued again in {int(delay.total_seconds())} s"
+    _decide(session, call.id, at, DecisionCode.NO_AGENT, reason)
     return True
 
 

@@ -75,6 +75,7 @@ class DecisionCode(StrEnum):
     ACCEPTED_OTHER_JOB = "accepted_other_job"
     PARTIALLY_COLLECTED = "partially_collected"
     NOTHING_COLLECTED = "nothing_collected"
+    NO_AGENT = "no_agent"  # no agent took the job: not rung, the attempt given back, queued again
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ class Outcome(StrEnum):
     # Answered, but the callee hung up (or went silent) before every field was collected: retried for the rest.
     PARTIALLY_COLLECTED = "partially_collected"  # this attempt collected some of them
     NOTHING_COLLECTED = "nothing_collected"  # this attempt collected none of them
+    # No agent took the room's job in time: the phone never rang, and the attempt is given back.
+    NO_AGENT = "no_agent"
 
 
 NEVER_RETRIED = frozenset(

@@ -53,6 +53,8 @@ class RetryPolicy:
     # try again the same day for the rest; a call that collected nothing waits like an unanswered one.
     partially_collected: Backoff | None = field(default=Backoff(timedelta(hours=2)))
     nothing_collected: Backoff | None = field(default=Backoff(timedelta(hours=2), factor=2.0, cap=timedelta(hours=24)))
+    # Nothing rang (no agent was free): soon, backing off while the workers stay away.
+    no_agent: Backoff | None = field(default=Backoff(timedelta(seconds=30), factor=2.0, cap=timedelta(minutes=10)))
 
     def scaled(self, scale: float) -> RetryPolicy:
         """Every delay (and cap) times `scale`, at least a second each: the sandbox's "time you can watch"

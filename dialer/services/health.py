@@ -23,14 +23,20 @@ class HealthService:
 
     @property
     def degraded(self) -> bool:
-        """Dialling is paused or probing: LiveKit or the trunk has been failing."""
-        return self._circuit.state is not CircuitState.CLOSED
+        """Dialling is paused or probing (LiveKit or the trunk has been failing), or no agent took the last call."""
+        return self._circuit.state is not CircuitState.CLOSED or not self._metrics.agents.available
 
     def details(self) -> dict[str, object]:
-        return {"livekit": self._livekit, "instance": self._owner, "circuit": self._circuit.snapshot().as_dict()}
+        return {
+            "livekit": self._livekit,
+            "instance": self._owner,
+            "circuit": self._circuit.snapshot().as_dict(),
+            "agents": self._metrics.agents.as_dict(),
+        }
 
     async def check(self) -> dict[str, object]:
-        """"degraded" (the API still works) while the circuit breaker has dialling paused or probing."""
+        """"degraded" (the API still works) while the circuit breaker has dialling paused or probing, or while agents
+        are unavailable (calls wait in the queue, nothing rings)."""
         async with self._db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         status = "degraded" if self.degraded else "ok"

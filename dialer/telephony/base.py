@@ -60,6 +60,14 @@ class TelephonyUnavailable(Exception):
         self.maybe_placed = maybe_placed
 
 
+class AgentUnavailable(Exception):
+    """No agent took the room's job in time (LiveKit drops a dispatch no worker is free for): nothing was rung."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
 @dataclass(frozen=True)
 class RoomState:
     exists: bool
@@ -88,7 +96,8 @@ class Telephony(Protocol):
         ...
 
     async def prepare(self, request: DialRequest) -> None:
-        """Everything before the phone rings (room, agent dispatch); safe to do ahead of the CPS slot."""
+        """Everything before the phone rings: the room with its agent dispatch, and the agent in it (raises
+        AgentUnavailable when none came in time). Safe to do ahead of the CPS slot."""
         ...
 
     async def place(self, request: DialRequest) -> DialResult:

@@ -1,7 +1,8 @@
 """The production telephony adapter: LiveKit rooms, agent dispatch and SIP outbound, through `livekit-api`.
 
-Order per dial: `prepare` (the room with its timeouts and an explicit agent dispatch, so the agent is there when the
-callee answers), then `place` (`CreateSIPParticipant` with `wait_until_answered`, so the SIP final response comes
+Order per dial: `prepare` (the room with its timeouts and an explicit agent dispatch, then a bounded wait until an
+agent participant has joined: LiveKit dispatches the job once, at room creation, and drops it when no worker is
+free, so no phone rings before an agent has taken the job), then `place` (`CreateSIPParticipant` with `wait_until_answered`, so the SIP final response comes
 back as `SipCallError`). The dispatcher prepares ahead and places at the call's CPS slot. Requests that are safe to repeat
 are retried on transient errors (`transient.py`); `CreateSIPParticipant` never is.
 """
@@ -20,6 +21,7 @@ from livekit.api.twirp_client import ServerError, SipCallError
 
 from dialer import agent_dispatch
 from dialer.telephony.base import (
+    AgentUnavailable,
     DialFailed,
     DialRequest,
     DialResult,
@@ -67,8 +69,12 @@ class LiveKitTelephony:
         request_timeout_s: float = 10.0,
         backoff: Backoff = Backoff(),
         sleep: Sleeper = asyncio.sleep,
+        agent_wait_s: float = 10.0,
+        agent_poll_s: float = 0.2,
     ) -> None:
         self.url = url
+        self._agent_wait_s = agent_wait_s
+        self._agent_poll_s = agent_poll_s
         self._key = api_key
         self._secret = api_secret
         self._timeout = request_timeout_s
@@ -120,6 +126,29 @@ class LiveKitTelephony:
             await self._retried("CreateRoom", lambda _attempt: lk.room.create_room(room))
         except (ServerError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise TelephonyUnavailable(f"preparing the room failed: {describe(exc)}", maybe_placed=False) from None
+        await self.wait_for_agent(request.room_name)
+
+    async def wait_for_agent(self, room_name: str) -> None:
+        """Until a participant of kind AGENT is in the room (the worker took the job and joined), at most
+        `agent_wait_s`; AgentUnavailable after that. ListParticipants, not ListDispatch: v1.13.5 records a job on the
+        dispatch when it is assigned, before the worker has connected; a joined agent is the proof it can talk."""
+        lk = self._api()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._agent_wait_s
+        polls = int(self._agent_wait_s / self._agent_poll_s) + 2  # bounded even if the clock stalls
+        request = api.ListParticipantsRequest(room=room_name)
+        for _ in range(polls):
+            try:
+                listed = await self._retried("ListParticipants", lambda _a: lk.room.list_participants(request))
+            except (ServerError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                raise TelephonyUnavailable(f"cannot see whether an agent joined: {describe(exc)}", maybe_placed=False) from None
+            if any(p.kind == api.ParticipantInfo.Kind.AGENT for p in listed.participants):
+                return
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            await self._sleep(min(self._agent_poll_s, remaining))
+        raise AgentUnavailable(f"no agent took the job within {self._agent_wait_s:g} s")
 
     async def open_agent_room(
         self, room_name: str, *, agent_name: str, agent_metadata: str, empty_timeout_s: int, departure_timeout_s: int

@@ -55,7 +55,7 @@ async def test_a_batch_call_fills_two_fields_and_reports(stack: Stack, receiver:
     (dispatch,) = stack.sandbox.dispatches
     assert dispatch.agent_name == stack.runtime.settings.agent_name
     room = dispatch.room
-    callee = next(iter(stack.sandbox.participants[room].values()))
+    callee = stack.sandbox.participants[room][f"callee-{json.loads(dispatch.metadata)['call_id']}"]
     attributes = dict(callee.attributes)
     assert attributes["sip.callStatus"] == "active" and attributes["dialer.mode"] == "gap_filling"
 

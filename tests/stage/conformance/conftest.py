@@ -77,6 +77,7 @@ async def livekit(request: pytest.FixtureRequest) -> AsyncIterator[LiveKitUnderT
         sandbox = LiveKitSandbox(
             api_key=SANDBOX_KEY, api_secret=SANDBOX_SECRET, webhook_url=sink.url, ring_delay_s=PHONE_RING_S,
             talk_time_scale=TALK_TIME_SCALE, auto_hangup=True, webhook_backoff_s=0.0,
+            agents=False,  # the stage registers no agent worker: neither does this half
         )
         await sandbox.start()
         try:

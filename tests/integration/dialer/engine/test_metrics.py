@@ -52,15 +52,15 @@ async def test_metrics_follow_the_calls(stack: Stack, clock: ManualClock) -> Non
 
     await stack.dispatch()
     clock.advance(timedelta(seconds=20))
-    (answered_room,) = [r for r in stack.sandbox.rooms if stack.sandbox.participants.get(r)]
+    (answered_room,) = [r for r, people in stack.sandbox.participants.items() if any(p.identity.startswith("callee-") for p in people.values())]
     await stack.hang_up(answered_room)
     await stack.runtime.outbox.run_once()  # webhooks out fail: nothing listens there
 
     text = (await stack.http.get("/metrics")).text
     assert value(text, 'dialer_attempts_ended_total{outcome="busy"}') == 1
-    assert value(text, 'dialer_attempts_ended_total{outcome="answered"}') == 1
-    assert value(text, 'dialer_calls{state="completed"}') == 1
-    assert value(text, 'dialer_calls{state="scheduled"}') == 1  # busy: retried in 15 minutes
+    assert value(text, 'dialer_attempts_ended_total{outcome="nothing_collected"}') == 1  # answered, nothing saved
+    assert value(text, 'dialer_calls{state="completed"}') == 0
+    assert value(text, 'dialer_calls{state="scheduled"}') == 2  # busy: retried in 15 minutes; nothing collected: 2 h
     assert value(text, "dialer_queue_due_calls") == 0
     assert value(text, "dialer_dial_latency_seconds_count") == 2
     assert value(text, "dialer_webhook_out_failures_total") == 2  # two call.ended events

@@ -27,6 +27,7 @@ def test_outcome_strings_match_the_api_contract() -> None:
         "accepted_other_job",
         "partially_collected",
         "nothing_collected",
+        "no_agent",
     ]
     assert Outcome("no_answer") is Outcome.NO_ANSWER
 
