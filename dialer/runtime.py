@@ -178,6 +178,7 @@ class Runtime:
                 wake=wakeups.announce,
                 caller_defaults=settings.caller_defaults,
                 region=settings.default_region,
+                telephony=telephony,
             ),
             calls=CallService(
                 db=db, clock=clock,
@@ -189,7 +190,7 @@ class Runtime:
             ),
             batch_results=BatchResultsService(db=db),
             changes=ChangeFeed(db=db, check_s=settings.web_events_check_s),
-            dnc=DoNotCallService(db=db, clock=clock, default_region=settings.default_region),
+            dnc=DoNotCallService(db=db, clock=clock, default_region=settings.default_region, telephony=telephony),
             agent_calls=agent_calls,
             dispatcher=dispatcher,
             livekit_events=LiveKitEventHandler(

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Response, status
 
 from api.deps import ApiKey, BatchResults, Batches
 from api.schemas.rules import HEADER_TOKEN_PATTERN
-from api.schemas.calls import BatchIn, BatchOut, BatchStatsOut
+from api.schemas.calls import BatchCancelled, BatchIn, BatchOut, CancelIn, BatchStatsOut
 
 router = APIRouter(prefix="/api/batches", tags=["batches"], dependencies=[ApiKey])
 
@@ -68,5 +68,8 @@ async def resume_batch(batch_id: str, batches: Batches) -> BatchOut:
 
 
 @router.post("/{batch_id}/cancel")
-async def cancel_batch(batch_id: str, batches: Batches) -> BatchOut:
-    return BatchOut.of(await batches.set_status(batch_id, "cancelled"))
+async def cancel_batch(batch_id: str, batches: Batches, body: CancelIn | None = None) -> BatchCancelled:
+    """Final: no call of the batch is dialled again. `{"hang_up": true}` also ends its live calls now; the response
+    names them in `ended_calls`. Without it a live call runs to its end, and is then cancelled, not retried."""
+    view, ended = await batches.cancel(batch_id, hang_up=body.hang_up if body is not None else False)
+    return BatchCancelled(**BatchOut.of(view).model_dump(), ended_calls=ended)

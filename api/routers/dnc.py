@@ -5,15 +5,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.deps import ApiKey, DoNotCall
-from api.schemas.calls import DoNotCallIn, DoNotCallList, DoNotCallOut
+from api.schemas.calls import DoNotCallAdded, DoNotCallIn, DoNotCallList, DoNotCallOut
 
 router = APIRouter(prefix="/api/dnc", tags=["do-not-call"], dependencies=[ApiKey])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def add_to_dnc(body: DoNotCallIn, dnc: DoNotCall) -> dict[str, str]:
-    """The number is never dialled again, whichever batch it is in."""
-    return {"phone": await dnc.add(body.phone, body.reason)}
+async def add_to_dnc(body: DoNotCallIn, dnc: DoNotCall) -> DoNotCallAdded:
+    """The number is never dialled again, whichever batch it is in, and a live call to it is hung up at once
+    (`ended_calls`)."""
+    phone, ended = await dnc.add(body.phone, body.reason)
+    return DoNotCallAdded(phone=phone, ended_calls=ended)
 
 
 @router.get("")

@@ -158,6 +158,22 @@ class DoNotCallIn(Request):
     reason: str = Field(default="", max_length=200)
 
 
+class DoNotCallAdded(Response):
+    phone: str = Field(description="the number as stored (E.164)")
+    ended_calls: list[str] = Field(description="ids of the live calls to this number that were hung up now")
+
+
+class CancelIn(Request):
+    hang_up: bool = Field(
+        default=False, strict=True,
+        description="also hang up the batch's live calls (dialling or in a call) now; otherwise they run to their end",
+    )
+
+
+class BatchCancelled(BatchOut):
+    ended_calls: list[str] = Field(description="ids of the live calls hung up by this request (empty unless hang_up)")
+
+
 class DoNotCallOut(Response):
     phone: str
     reason: str

@@ -188,7 +188,7 @@ class DialPlacer:
             found = await load_attempt(session, attempt_id)
             if found is not None:
                 attempt, call = found
-                give_back_attempt(session, attempt, call, at=self._clock.now(), retry=self._config.retry, detail=detail)
+                await give_back_attempt(session, attempt, call, at=self._clock.now(), retry=self._config.retry, detail=detail)
 
     async def _record_end(self, attempt_id: str, outcome: Outcome, sip_status: int | None, detail: str) -> None:
         async with self._db.transaction() as session:

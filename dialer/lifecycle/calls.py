@@ -24,7 +24,7 @@ from dialer.lifecycle.states import ACTIVE, CallState, check
 from dialer.policy import DecisionCode, Outcome, RetryPolicy
 from dialer.policy.outcome import CANDIDATE_CLOSED, INCOMPLETE
 from dialer.store.ids import new_id
-from dialer.store.models import Attempt, Call, Candidate, CollectedField, Decision
+from dialer.store.models import Attempt, Batch, Call, Candidate, CollectedField, Decision
 
 
 def _decide(session: AsyncSession, call_id: str, at: datetime, code: DecisionCode, reason: str) -> None:
@@ -305,12 +305,25 @@ async def end_attempt(
             call.next_attempt_at = None
             _decide(session, call.id, at, DecisionCode.DO_NOT_CALL, f"{outcome.value.replace('_', ' ')}: the candidate asked not to be called again")
         else:
-            _next_state(session, call, attempt, outcome, at, retry)
+            _next_state(session, call, attempt, outcome, at, retry, batch_cancelled=await _batch_cancelled(session, call))
     events.attempt_ended(session, call, attempt)
     return True
 
 
-def give_back_attempt(
+async def _batch_cancelled(session: AsyncSession, call: Call) -> bool:
+    if call.batch_id is None:
+        return False
+    return await session.scalar(select(Batch.status).where(Batch.id == call.batch_id)) == "cancelled"
+
+
+def _cancel_instead_of_retrying(session: AsyncSession, call: Call, at: datetime, said: str) -> None:
+    _move(call, CallState.CANCELLED, at)
+    call.next_attempt_at = None
+    call.callback_at = None
+    _decide(session, call.id, at, DecisionCode.BATCH_CANCELLED, f"{said}; the batch was cancelled: not retried")
+
+
+async def give_back_attempt(
     session: AsyncSession, attempt: Attempt, call: Call, *, at: datetime, retry: RetryPolicy, detail: str
 ) -> bool:
     """No agent took the job, so the phone never rang: the attempt is closed as `no_agent` and given back (one more
@@ -327,6 +340,9 @@ def give_back_attempt(
     if call.current_attempt_id != attempt.id or call.state != CallState.DIALING:
         return True
     call.max_attempts += 1  # not spent: the candidate was never rung
+    if await _batch_cancelled(session, call):
+        _cancel_instead_of_retrying(session, call, at, detail)
+        return True
     delay = retry.delay(Outcome.NO_AGENT, attempt.number) or timedelta(minutes=1)
     _move(call, CallState.SCHEDULED, at)
     call.next_attempt_at = at + delay
@@ -363,10 +379,20 @@ async def answered_outcome(session: AsyncSession, call: Call, attempt: Attempt) 
 
 
 def _next_state(
-    session: AsyncSession, call: Call, attempt: Attempt, outcome: Outcome, at: datetime, retry: RetryPolicy
+    session: AsyncSession,
+    call: Call,
+    attempt: Attempt,
+    outcome: Outcome,
+    at: datetime,
+    retry: RetryPolicy,
+    *,
+    batch_cancelled: bool = False,
 ) -> None:
     said = outcome.value.replace("_", " ")
     if call.callback_at is not None and (outcome is Outcome.ANSWERED or outcome in INCOMPLETE):
+        if batch_cancelled:
+            _cancel_instead_of_retrying(session, call, at, said)
+            return
         _move(call, CallState.SCHEDULED, at)
         call.next_attempt_at = call.callback_at
         call.callback_at = None
@@ -394,6 +420,9 @@ def _next_state(
         call.next_attempt_at = None
         _decide(session, call.id, at, DecisionCode(outcome.value), f"{said}: not retried")
         return
+    if batch_cancelled:
+        _cancel_instead_of_retrying(session, call, at, said)
+        return
     if call.attempts_made >= call.max_attempts:
         _move(call, CallState.FAILED, at)
         call.next_attempt_at = None
@@ -417,6 +446,14 @@ def forbid_retries(session: AsyncSession, call: Call, now: datetime) -> None:
     call.callback_at = None
     reason = "the candidate asked not to be called again; consent withdrawn"
     _decide(session, call.id, now, DecisionCode.DO_NOT_CALL, reason)
+
+
+def stop_live_call(session: AsyncSession, call: Call, *, now: datetime, code: DecisionCode, reason: str) -> None:
+    """A live call is being hung up by the dialer (its number went on do-not-call, or its batch was cancelled with
+    hang-up): no attempt after this one and no callback; the trail says why."""
+    call.max_attempts = call.attempts_made
+    call.callback_at = None
+    _decide(session, call.id, now, code, reason)
 
 
 def request_callback(session: AsyncSession, call: Call, *, when: datetime, zone_key: str, now: datetime) -> None:

@@ -31,8 +31,12 @@ FINAL = (CallState.COMPLETED, CallState.FAILED, CallState.CANCELLED)
 # Where a call may go from each state. A new call starts SCHEDULED (or IN_CALL: a browser call is answered on join).
 TRANSITIONS: dict[CallState, frozenset[CallState]] = {
     CallState.SCHEDULED: frozenset({CallState.DIALING, CallState.FAILED, CallState.CANCELLED}),
-    CallState.DIALING: frozenset({CallState.IN_CALL, CallState.SCHEDULED, CallState.COMPLETED, CallState.FAILED}),
-    CallState.IN_CALL: frozenset({CallState.SCHEDULED, CallState.COMPLETED, CallState.FAILED}),
+    # An active call of a cancelled batch whose attempt ends goes straight to CANCELLED rather than waiting, counted
+    # as scheduled, for a retry that will never be dialled.
+    CallState.DIALING: frozenset(
+        {CallState.IN_CALL, CallState.SCHEDULED, CallState.COMPLETED, CallState.FAILED, CallState.CANCELLED}
+    ),
+    CallState.IN_CALL: frozenset({CallState.SCHEDULED, CallState.COMPLETED, CallState.FAILED, CallState.CANCELLED}),
     CallState.COMPLETED: frozenset(),
     CallState.FAILED: frozenset(),
     CallState.CANCELLED: frozenset(),

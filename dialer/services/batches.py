@@ -16,10 +16,13 @@ from dialer.caller_identity import CallerIdentity, resolve_caller
 from dialer.clock import Clock
 from dialer.errors import Conflict, NotFound, ProblemList
 from dialer.lifecycle import OPEN, CallState
-from dialer.lifecycle.calls import cancel_batch_calls, insert_calls, new_call_row, release_parked
+from dialer.lifecycle.calls import cancel_batch_calls, insert_calls, new_call_row, release_parked, stop_live_call
+from dialer.policy import DecisionCode
+from dialer.services.live_calls import end_rooms, live_calls
 from dialer.store.db import Database
 from dialer.store.ids import new_id
 from dialer.store.models import Batch, Call, Candidate
+from dialer.telephony.base import Telephony
 
 MAX_BATCH = 10_000
 _IN_CHUNK = 500
@@ -81,7 +84,9 @@ class BatchService:
         wake: Callable[[], None],
         caller_defaults: CallerIdentity = CallerIdentity(),
         region: str = "US",
+        telephony: Telephony | None = None,
     ) -> None:
+        self._telephony = telephony  # to hang up a cancelled batch's live calls
         self._db = db
         self._clock = clock
         self._trunk_id = trunk_id
@@ -237,6 +242,27 @@ class BatchService:
         if status == "active":
             self._wake()
         return await self.get(batch_id)
+
+    async def cancel(self, batch_id: str, *, hang_up: bool = False) -> tuple[BatchView, list[str]]:
+        """Cancel (final). With `hang_up`, the batch's live calls (dialling or in a call) are ended now too, their
+        rooms deleted; returns the ids of the calls ended. Without it they run to their end, then stop."""
+        now = self._clock.now()
+        to_end: list[tuple[str, str]] = []
+        async with self._db.transaction() as session:
+            batch = await session.get(Batch, batch_id, with_for_update=True)
+            if batch is None:
+                raise NotFound(f"batch {batch_id} not found")
+            batch.status = "cancelled"
+            batch.updated_at = now
+            await cancel_batch_calls(session, batch_id, now)
+            if hang_up and self._telephony is not None:
+                for call in await live_calls(session, batch_id=batch_id):
+                    if call.room_name:
+                        stop_live_call(session, call, now=now, code=DecisionCode.BATCH_CANCELLED,
+                                       reason="the batch was cancelled with hang-up: the live call is ended")
+                        to_end.append((call.id, call.room_name))
+        ended = await end_rooms(self._telephony, to_end) if self._telephony is not None and to_end else []
+        return await self.get(batch_id), ended
 
     async def resume(self, batch_id: str) -> BatchView:
         """Calls parked while paused become due now (the calling rules still apply when they are dialled)."""
