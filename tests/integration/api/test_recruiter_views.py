@@ -204,8 +204,12 @@ async def test_a_completed_candidate_is_called_again_only_when_asked(stack: Stac
     first = await stack.http.post("/api/calls", json={"candidate_id": ada})
     assert first.status_code == 201, first.text
     await stack.dispatch()
-    room = (await stack.http.get(f"/api/calls/{first.json()['id']}")).json()["room_name"]
-    await stack.hang_up(room)
+    call = (await stack.http.get(f"/api/calls/{first.json()['id']}")).json()
+    # The candidate answers the one question ("I don't know"): the call is complete, not merely answered.
+    said = await stack.http.post(f"/api/agent/calls/{call['id']}/fields", headers=_credential(stack, call),
+                                 json={"name": "start_date", "status": "unknown", "source_text": "no idea yet"})
+    assert said.status_code == 200, said.text
+    await stack.hang_up(call["room_name"])
     assert (await stack.http.get(f"/api/calls/{first.json()['id']}")).json()["state"] == "completed"
 
     refused = await stack.http.post("/api/calls", json={"candidate_id": ada})
