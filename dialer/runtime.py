@@ -147,6 +147,7 @@ class Runtime:
                 transfer_number=settings.transfer_number,
                 holidays=settings.holiday_calendar,
                 caller_defaults=settings.caller_defaults,
+                lease=lease,
             ),
             telephony=telephony,
         )

@@ -20,6 +20,7 @@ from dialer.engine.leg_status import LegStatuses
 from dialer.lifecycle import LeaseRules
 from dialer.lifecycle.calls import attempt_for_room, end_attempt, mark_answered
 from dialer.lifecycle.sessions import end_voice_session, is_open_voice_session
+from dialer.lifecycle.web_calls import open_reserved_web_call
 from dialer.policy import RetryPolicy
 from dialer.store.db import Database
 from dialer.store.models import Attempt, Call, ReceivedWebhook
@@ -66,6 +67,13 @@ class LiveKitEventHandler:
                     session.add(ReceivedWebhook(event_id=event.id, event=event.event, received_at=self._clock.now()))
                     await session.flush()
                 found = await attempt_for_room(session, event.room.name)
+                if found is None and self._someone_joined(event):
+                    at = _event_time(event, self._clock)
+                    opened = await open_reserved_web_call(
+                        session, room_name=event.room.name, now=at, lease_until=self._lease.answered_until(at)
+                    )
+                    if opened is not None:
+                        found = await attempt_for_room(session, event.room.name)
                 end_room = found is not None and await self._apply_to_call(session, event, *found)
         except IntegrityError:
             return "duplicate"
@@ -78,6 +86,11 @@ class LiveKitEventHandler:
             except TelephonyUnavailable as exc:
                 log.warning("could not close room %s: %s", event.room.name, exc.detail)
         return "applied"
+
+    @staticmethod
+    def _someone_joined(event: WebhookEvent) -> bool:
+        """A person (not an agent) joined: a browser gap-filling call starts to exist now."""
+        return event.event == "participant_joined" and event.participant.kind != ParticipantInfo.Kind.AGENT
 
     async def _apply_to_call(self, session: AsyncSession, event: WebhookEvent, attempt: Attempt, call: Call) -> bool:
         """Moves the call on; True when the room should be closed (the callee left)."""

@@ -78,40 +78,6 @@ async def insert_calls(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     await session.execute(insert(Call), list(rows))
 
 
-async def open_web_call(
-    session: AsyncSession,
-    *,
-    call_id: str,
-    attempt_id: str,
-    candidate_id: str,
-    trunk_id: str,
-    room_name: str,
-    fields_to_ask: list[str],
-    now: datetime,
-    lease_until: datetime,
-) -> None:
-    """A browser call: answered as the browser joins, so it starts `in_call` with its one attempt."""
-    session.add(
-        Call(
-            id=call_id,
-            candidate_id=candidate_id,
-            trunk_id=trunk_id,
-            state=CallState.IN_CALL.value,
-            fields_to_ask=fields_to_ask,
-            max_attempts=1,
-            attempts_made=1,
-            room_name=room_name,
-            current_attempt_id=attempt_id,
-            source="web",
-            lease_expires_at=lease_until,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    await session.flush()
-    session.add(Attempt(id=attempt_id, call_id=call_id, number=1, started_at=now, report_sent=False))
-
-
 # -- the dispatcher's decisions -------------------------------------------------------------------------------------
 
 

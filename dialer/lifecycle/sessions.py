@@ -17,9 +17,11 @@ def open_voice_session(
     now: datetime,
     call_id: str | None = None,
     interview_id: str | None = None,
+    pending_call_id: str | None = None,
+    candidate_id: str | None = None,
 ) -> None:
     session.add(VoiceSession(room_name=room_name, mode=mode, channel="web", call_id=call_id, interview_id=interview_id,
-                             created_at=now))
+                             pending_call_id=pending_call_id, candidate_id=candidate_id, created_at=now))
 
 
 def reopen_voice_session(voice: VoiceSession) -> None:

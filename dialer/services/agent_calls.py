@@ -17,6 +17,8 @@ from dialer.clock import Clock
 from dialer.currency import NO_CURRENCY, currency_for_number
 from dialer.errors import Conflict, NotFound, Problem, InvalidInput
 from dialer.fields import AnswerStatus, FieldValueError, missing_fields, normalize, spec_for
+from dialer.lifecycle.lease import LeaseRules
+from dialer.lifecycle.web_calls import open_reserved_web_call
 from dialer.lifecycle import ACTIVE, events
 from dialer.lifecycle.calls import agent_ended, forbid_retries, request_callback, transfer_failed
 from dialer.policy import (
@@ -55,6 +57,7 @@ class AgentCallConfig:
     transfer_number: str | None
     holidays: HolidayCalendar = DEFAULT_HOLIDAYS
     caller_defaults: CallerIdentity = CallerIdentity()
+    lease: LeaseRules = LeaseRules(ringing_timeout_s=30, max_call_duration_s=600, grace_s=120)  # a browser call's hold
 
 
 class _Blank(dict[str, str]):
@@ -124,7 +127,9 @@ class AgentCallService:
         async with self._db.transaction() as session:
             call = await session.get(Call, call_id)
             if call is None:
-                return False
+                # A browser call reserved by its token: the agent's session opening is a join too.
+                lease_until = self._config.lease.answered_until(now)
+                return await open_reserved_web_call(session, call_id=call_id, now=now, lease_until=lease_until) is not None
             if call.state in OPEN_FOR_AGENT:
                 return True
             ended = await session.scalar(select(func.max(Attempt.ended_at)).where(Attempt.call_id == call_id))

@@ -21,17 +21,15 @@ from sqlalchemy import select
 from dialer import agent_dispatch, credentials
 from dialer.clock import Clock
 from dialer.errors import DialerError, NotFound
-from dialer.fields import missing_fields
 from dialer.lifecycle import LeaseRules
-from dialer.lifecycle.calls import open_web_call
 from dialer.lifecycle.sessions import end_voice_session, is_open_voice_session, open_voice_session, reopen_voice_session
+from dialer.lifecycle.web_calls import reserve_web_call
 from dialer.store.db import Database
 from dialer.store.ids import new_id
 from dialer.store.models import Call, Candidate, CollectedField, Interview, VoiceSession
 from dialer.telephony.base import AgentRooms, ParticipantSummary, TelephonyUnavailable
 
 TOKEN_TTL = timedelta(minutes=10)
-WEB_TRUNK = "web"  # web calls never count against a SIP trunk's limits
 
 
 class MissingId(DialerError):
@@ -117,30 +115,19 @@ class VoiceService:
         return VoiceToken(token=token, room_name=room, livekit_url=access.ws_url, mode=mode)
 
     async def _gap_filling_session(self, candidate_id: str) -> tuple[str, dict[str, str], str]:
-        """A web call is a call row like a phone call (so fields, transcript and report work the same), off-trunk."""
+        """A web call is a call row like a phone call (so fields, transcript and report work the same), off-trunk.
+        The token only reserves it: the row is written when the browser or the agent joins (lifecycle/web_calls)."""
         now = self._clock.now()
         call_id = new_id("call")
-        attempt_id = new_id("att")
         room = agent_dispatch.web_call_room(call_id)
         async with self._db.transaction() as session:
             candidate = await session.get(Candidate, candidate_id)
             if candidate is None:
                 raise NotFound(f"candidate {candidate_id} not found")
-            await open_web_call(
-                session,
-                call_id=call_id,
-                attempt_id=attempt_id,
-                candidate_id=candidate.id,
-                trunk_id=WEB_TRUNK,
-                room_name=room,
-                fields_to_ask=missing_fields(candidate.required_fields, candidate.fields),
-                now=now,
-                lease_until=self._lease.web_until(now, TOKEN_TTL),
-            )
-            open_voice_session(session, room_name=room, mode="gap_filling", now=now, call_id=call_id)
+            reserve_web_call(session, room_name=room, call_id=call_id, candidate_id=candidate.id, now=now)
         token = credentials.issue(credentials.Scope("call", call_id), secret=self._secret, now=now, ttl=TOKEN_TTL + self._max_duration)
         metadata = agent_dispatch.gap_filling_metadata(
-            call_id=call_id, attempt_id=attempt_id, candidate_id=candidate_id, token=token, dialer_url=self._dialer_url
+            call_id=call_id, attempt_id="", candidate_id=candidate_id, token=token, dialer_url=self._dialer_url
         )
         return room, agent_dispatch.gap_filling_attributes(call_id), metadata
 
@@ -172,7 +159,8 @@ class VoiceService:
         mode = voice.mode if voice else "gap_filling"
         ended_at: datetime | None = voice.ended_at if voice else None
         state = call.state if call is not None else ("ended" if ended_at else "open")
-        result: dict[str, Any] = {"room_name": room_name, "mode": mode, "state": state, "call_id": call.id if call else None}
+        call_id = call.id if call is not None else (voice.pending_call_id if voice is not None else None)
+        result: dict[str, Any] = {"room_name": room_name, "mode": mode, "state": state, "call_id": call_id}
         if voice is not None and voice.interview_id:
             result["interview_id"] = voice.interview_id
         if mode == "gap_filling":

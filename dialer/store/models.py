@@ -261,6 +261,10 @@ class VoiceSession(Base):
     channel: Mapped[str] = mapped_column(String(10))  # web | sip
     call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
     interview_id: Mapped[str | None] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
+    # A gap-filling session's call before anyone joined: its id (in the room name and the agent's credential) and
+    # candidate. The call row is written on the first join (dialer/lifecycle/web_calls.py); an unused token none.
+    pending_call_id: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
+    candidate_id: Mapped[str | None] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

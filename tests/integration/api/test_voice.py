@@ -88,7 +88,7 @@ async def test_briefing_token_grants_one_room_and_dispatches_the_agent(stack: St
     assert by_id.json()["room_name"] == ids["room_name"]
 
 
-async def test_gap_filling_token_opens_a_web_call(stack: Stack) -> None:
+async def test_gap_filling_token_reserves_a_web_call_that_exists_once_someone_joins(stack: Stack) -> None:
     ids = await _interview(stack)
     response = await stack.http.post("/api/voice/token", json={"mode": "gap_filling", "candidate_id": ids["candidate_id"], "user_name": "Grace"})
     assert response.status_code == 200, response.text
@@ -101,16 +101,51 @@ async def test_gap_filling_token_opens_a_web_call(stack: Stack) -> None:
     metadata = json.loads(dispatch.metadata)
     assert metadata["call_id"] == call_id and metadata["candidate_id"] == ids["candidate_id"]
     assert metadata["token"] not in json.dumps(_unverified(body["token"]))
-    call = (await stack.http.get(f"/api/calls/{call_id}")).json()
-    assert call["state"] == "in_call" and call["fields_to_ask"] == ["start_date"]
+    # Nobody has joined: no call row yet (issue 12, item 18), so nothing in_call, no 409 for a phone call, no metric.
+    assert (await stack.http.get(f"/api/calls/{call_id}")).status_code == 404
     status = (await stack.http.get(f"/api/voice/session/{body['room_name']}/status")).json()
     people = status.pop("participants")
     assert status == {
-        "room_name": body["room_name"], "mode": "gap_filling", "state": "in_call", "call_id": call_id, "fields_collected": [],
+        "room_name": body["room_name"], "mode": "gap_filling", "state": "open", "call_id": call_id, "fields_collected": [],
     }
     assert [p["kind"] for p in people] == ["agent"]  # the sandbox's agent took the job; the browser has not joined
+    assert 'dialer_calls{state="in_call"} 0.0' in (await stack.http.get("/metrics")).text
+
+    # The browser joins: now the call exists, in_call, with the candidate's missing fields.
+    attributes = {"dialer.mode": "gap_filling", "dialer.call_id": call_id}
+    at = int(stack.clock.now().timestamp())
+    assert await _send(stack, _event("participant_joined", body["room_name"], identity="web-grace", attributes=attributes, at=at)) == "applied"
+    call = (await stack.http.get(f"/api/calls/{call_id}")).json()
+    assert call["state"] == "in_call" and call["fields_to_ask"] == ["start_date"] and call["attempts"][0]["answered_at"]
+    assert 'dialer_calls{state="in_call"} 1.0' in (await stack.http.get("/metrics")).text
     # The web call does not take a line from the SIP trunk.
     assert (await stack.http.get("/health")).status_code == 200
+
+
+async def test_an_unused_gap_filling_token_leaves_no_call_behind(stack: Stack) -> None:
+    ids = await _interview(stack)
+    for _ in range(3):  # a page reloaded three times
+        response = await stack.http.post("/api/voice/token", json={"mode": "gap_filling", "candidate_id": ids["candidate_id"], "user_name": "Grace"})
+        assert response.status_code == 200
+    assert (await stack.http.get("/api/calls", params={"candidate_id": ids["candidate_id"]})).json()["items"] == []
+    placed = await stack.http.post("/api/calls", json={"candidate_id": ids["candidate_id"]})
+    assert placed.status_code == 201, placed.text  # was 409: "a call to this candidate is already in progress"
+
+
+async def test_the_agents_first_request_opens_the_reserved_web_call(stack: Stack) -> None:
+    """The agent may ask for its context before LiveKit's participant_joined webhook arrives: that is a join too."""
+    ids = await _interview(stack)
+    body = (await stack.http.post("/api/voice/token", json={"mode": "gap_filling", "candidate_id": ids["candidate_id"], "user_name": "Grace"})).json()
+    (dispatch,) = _dispatches(stack, body["room_name"])
+    metadata = json.loads(dispatch.metadata)
+    context = await stack.http.get(f"/api/agent/calls/{metadata['call_id']}/context", headers={"Authorization": f"Bearer {metadata['token']}"})
+    assert context.status_code == 200, context.text
+    assert [f["name"] for f in context.json()["fields"]] == ["start_date"]
+    call = (await stack.http.get(f"/api/calls/{metadata['call_id']}")).json()
+    assert call["state"] == "in_call" and call["room_name"] == body["room_name"]
+    # An unknown or foreign call id opens nothing.
+    other = await stack.http.get("/api/agent/calls/call_0000000000000000/context", headers={"Authorization": f"Bearer {metadata['token']}"})
+    assert other.status_code == 401
 
 
 @pytest.mark.parametrize(
