@@ -114,6 +114,10 @@ async def test_a_candidate_found_opened_with_answers_and_transcript_and_a_confir
     saved = await stack.http.post(f"/api/agent/calls/{call['id']}/fields", headers=agent,
                                   json={"name": "start_date", "value": "2027-01-04", "source_text": "the fourth of January"})
     assert saved.status_code == 200, saved.text
+    # Her title too ("I'd rather not say" is her answer): every field has one, so the call completes on hang-up.
+    declined = await stack.http.post(f"/api/agent/calls/{call['id']}/fields", headers=agent,
+                                     json={"name": "current_title", "status": "declined", "source_text": "rather not say"})
+    assert declined.status_code == 200, declined.text
 
     await browser.sign_in(API_KEY, "/web/candidates")
     await browser.wait_text("#candidates tbody", "Grace Hopper")
