@@ -95,7 +95,7 @@ class DurationCap:
             found = await load_attempt(session, due.attempt_id)
             if found is not None:
                 attempt, call = found
-                end_attempt(
+                await end_attempt(
                     session, attempt, call, at=self._clock.now(), outcome=None, sip_status_code=None,
                     retry=self._retry, detail="the dialer ended the room at the maximum call duration",
                 )
