@@ -61,9 +61,9 @@ async def test_an_answered_call_is_ended_at_the_cap_with_the_reason_in_its_decis
     assert await cap.run_once() == 1
     assert [r.request.room for r in stack.sandbox.requests_for("DeleteRoom")] == [call["room_name"]]
     ended = await _after(stack, call)
-    assert ended["state"] == "completed"
+    assert ended["state"] == "scheduled" and ended["last_outcome"] == "nothing_collected"  # ended, nothing saved: retried
     (attempt,) = ended["attempts"]
-    assert (attempt["outcome"], attempt["duration_s"]) == ("answered", CAP_S)
+    assert (attempt["outcome"], attempt["duration_s"]) == ("nothing_collected", CAP_S)
     capped = [d for d in ended["decisions"] if d["code"] == "max_duration"]
     assert len(capped) == 1 and f"maximum call duration of {CAP_S} s" in capped[0]["reason"], ended["decisions"]
     assert await cap.run_once() == 0  # nothing left, nothing said twice
@@ -75,7 +75,7 @@ async def test_a_restarted_instance_ends_the_call_from_the_database(stack: Stack
     fresh = DurationCap(db=stack.runtime.db, clock=clock, telephony=stack.runtime.telephony,
                         retry=DEFAULT_RETRY_POLICY, max_call_duration_s=CAP_S)
     assert await fresh.run_once() == 1
-    assert (await _after(stack, call))["state"] == "completed"
+    assert (await _after(stack, call))["last_outcome"] == "nothing_collected"  # ended (nothing saved)
 
 
 async def test_the_wake_up_ends_the_call_at_its_cap_without_waiting_for_the_scheduler(
