@@ -24,7 +24,7 @@ def _metric(text: str, sample: str) -> float:
 
 def test_with_the_worker_stopped_the_phone_never_rings(voice_stage: VoiceStage) -> None:
     vs = voice_stage
-    number = vs.callee.number("51")
+    number = vs.callee.number("58")  # a number no other voice scenario uses (its candidate is fresh)
     vs.models.script()
     phone = vs.callee.use({number: CallScript("answer", ring_s=1.0, media=(Silence(5.0),), hangup_after_s=3.0)})
     before = _metric(vs.dialer.http.get("/metrics").text, "dialer_dials_without_agent_total")
