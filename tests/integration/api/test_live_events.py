@@ -8,10 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,6 +16,7 @@ import pytest
 
 from config.settings import Settings
 from dialer.clock import ManualClock
+from tests.served_dialer import dialer_serve
 from tests.stack import Stack, running_stack
 from tests.support import API_KEY
 
@@ -118,32 +115,14 @@ async def test_streams_are_bounded_and_end_when_the_service_stops(stack: Stack) 
 
 def test_dialer_serve_stops_promptly_with_a_live_page_open(database_url: str, tmp_path: Path) -> None:
     """An open stream would otherwise hold uvicorn's graceful shutdown until the stream's own ten-minute end."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    env = {**os.environ, "DIALER_DATABASE_URL": database_url, "DIALER_API_KEY": API_KEY, "DIALER_PORT": str(port),
+    env = {**os.environ, "DIALER_DATABASE_URL": database_url, "DIALER_API_KEY": API_KEY,
            "DIALER_SANDBOX_PORT": "0", "DIALER_LOG_LEVEL": "WARNING"}
     env.pop("LIVEKIT_URL", None)
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "dialer", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)  # polling a process we started; there is no signal to wait on
-        with httpx.stream("GET", f"{base}/api/events", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30) as stream:
+    with dialer_serve(env, cwd=ROOT, log_path=tmp_path / "serve.log") as service:
+        with httpx.stream("GET", f"{service.base}/api/events", headers={"Authorization": f"Bearer {API_KEY}"},
+                          timeout=30) as stream:
             lines = stream.iter_lines()
             assert next(line for line in lines if line.startswith("event:")) == "event: change"
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=20)  # the 5 s grace, then the stream is cut; far below the stream's 600 s
-        assert process.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has shut down
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        log.close()
+            service.process.send_signal(signal.SIGTERM)
+            service.process.wait(timeout=20)  # the 5 s grace, then the stream is cut; far below the stream's 600 s
+        assert service.process.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has shut down

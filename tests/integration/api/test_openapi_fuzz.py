@@ -12,10 +12,6 @@ test_security_limits.py covers the limits); everything else is the service as it
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +24,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
 from schemathesis.specs.openapi import checks as openapi_checks
+
+from tests.served_dialer import dialer_serve
 
 ROOT = Path(__file__).resolve().parents[3]
 API_KEY = "fuzz-api-key-0123456789"
@@ -42,52 +40,21 @@ CHECKS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def running_service(database_url: str, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
     env = {
         **os.environ,
         "DIALER_DATABASE_URL": database_url,
         "DIALER_API_KEY": API_KEY,
-        "DIALER_PORT": str(port),
         "DIALER_SANDBOX_PORT": "0",
         "DIALER_AUTH_FAILURES_PER_MINUTE": "0",
         "DIALER_REQUESTS_PER_MINUTE": "0",
         "DIALER_LOG_LEVEL": "WARNING",
     }
     env.pop("LIVEKIT_URL", None)
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "dialer", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if process.poll() is not None:
-                pytest.fail(f"dialer serve exited with {process.returncode}: {(tmp_path / 'serve.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)  # polling a process we started; there is no signal to wait on
-        else:
-            pytest.fail("dialer serve did not answer /health within 30 s")
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-        served = (tmp_path / "serve.log").read_text()
-        assert "Traceback" not in served, served[-4000:]
+    with dialer_serve(env, cwd=ROOT, log_path=tmp_path / "serve.log") as service:
+        yield service.base
+    assert "Traceback" not in service.log(), service.log()[-4000:]
 
 
 def _fuzz(operation: Any, mode: GenerationMode, problems: list[str]) -> None:

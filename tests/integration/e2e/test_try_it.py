@@ -6,9 +6,6 @@ test picks a reserved number in a zone where it is daytime now (weekends allowed
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -19,6 +16,8 @@ import httpx
 import phonenumbers
 import phonenumbers.timezone
 import pytest
+
+from tests.served_dialer import dialer_serve
 
 ROOT = Path(__file__).resolve().parents[3]
 KEY = {"Authorization": "Bearer dev-api-key"}  # the README's: the development default
@@ -43,50 +42,19 @@ def test_some_zone_is_in_daytime_at_every_hour() -> None:
         assert daytime_number(datetime(2026, 12, 2, minute // 60, minute % 60, tzinfo=timezone.utc))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("DIALER_", "LIVEKIT_")) and key not in ("OPENAI_API_KEY",)}
     env.update({
         "DIALER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dialer.db'}",
-        "DIALER_PORT": str(port), "DIALER_SANDBOX_PORT": "0",
+        "DIALER_SANDBOX_PORT": "0",
         "DIALER_CALL_WEEKDAYS": "0,1,2,3,4,5,6", "DIALER_CALL_WINDOW_START": "08:00", "DIALER_CALL_WINDOW_END": "21:00",
         "DIALER_CALL_REGIONS": "US,GB,GU",
     })
-    log_path = tmp_path / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "dialer", "serve"], cwd=tmp_path, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                if process.poll() is not None:
-                    pytest.fail(f"dialer serve exited with {process.returncode}: {log_path.read_text()[-2000:]}")
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)  # polling a process we started; there is no signal to wait on
-            else:
-                pytest.fail("dialer serve did not answer /health within 30 s")
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-    served_log = log_path.read_text()
-    assert "Traceback" not in served_log, served_log[-4000:]
+    with dialer_serve(env, cwd=tmp_path, log_path=tmp_path / "serve.log") as service:
+        yield service.base
+    assert "Traceback" not in service.log(), service.log()[-4000:]
 
 
 def test_try_it_shows_a_simulated_candidate_filling_a_field_within_two_minutes(served: str) -> None:
