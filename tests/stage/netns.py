@@ -84,6 +84,16 @@ def links() -> list[str]:
     return [line.split()[0].split("@")[0] for line in _ip("-br", "link").splitlines() if line.strip()]
 
 
+def _delete_link(name: str) -> None:
+    """Deletes a veth end (the pair goes with it); one that is already gone is skipped. A namespace's deletion frees
+    its veth asynchronously in the kernel, so a link listed a moment ago may be gone by now."""
+    try:
+        _ip("link", "delete", name)
+    except NamespaceError:
+        if name in links():
+            raise
+
+
 def remove_stale() -> list[str]:
     """Removes the namespaces (and stray outer veth ends) of stage sessions that no longer run; returns their names."""
     removed = []
@@ -95,7 +105,7 @@ def remove_stale() -> list[str]:
     for link in links():
         pid = _owner(link, LINK_PREFIX, "h")
         if pid is not None and pid != os.getpid() and not _alive(pid):
-            _ip("link", "delete", link)
+            _delete_link(link)
             removed.append(link)
     return removed
 
@@ -156,8 +166,11 @@ def create_namespace(index: int = 0) -> Namespace:
 
 
 def remove_namespace(namespace: Namespace) -> None:
-    """Deletes the namespace (its veth end goes with it, and the pair with that); what is already gone is skipped."""
+    """Deletes the veth pair, then the namespace; what is already gone is skipped.
+
+    The pair first, by its outer end: deleting a link is synchronous, while deleting a namespace frees its devices
+    later, in the kernel's own time (a link listed just after `ip netns delete` may vanish a moment later)."""
+    if namespace.outer.interface in links():
+        _delete_link(namespace.outer.interface)
     if namespace.name in namespaces():
         _ip("netns", "delete", namespace.name)
-    if namespace.outer.interface in links():
-        _ip("link", "delete", namespace.outer.interface)
