@@ -39,7 +39,9 @@ def test_a_transfer_refers_the_phone_to_the_transfer_number(voice_stage: VoiceSt
     assert TRANSFER_NUMBER.lstrip("+") in refer.fields["target"], refer.fields
     assert TRANSFERRING in placed.said()
     assert SORRY not in placed.said()
-    assert final["attempts"][-1]["outcome"] == "answered", final
+    # Nothing was asked before the transfer: like any answered call that saved none of its fields (#12 item 14),
+    # it is nothing_collected, and its retry asks them.
+    assert final["attempts"][-1]["outcome"] == "nothing_collected", final
 
 
 def test_a_rejected_refer_keeps_the_candidate_on_the_line_with_an_apology(voice_stage: VoiceStage) -> None:
@@ -58,4 +60,4 @@ def test_a_rejected_refer_keeps_the_candidate_on_the_line_with_an_apology(voice_
     assert tool_errors, "the model was never told the transfer failed"
     failures = [d for d in final["decisions"] if d["code"] == "transfer_failed"]
     assert failures and "SIP 603" in failures[0]["reason"], final["decisions"]  # on the call's record
-    assert final["attempts"][-1]["outcome"] == "answered", final
+    assert final["attempts"][-1]["outcome"] == "nothing_collected", final  # the quiet callee gave no field
