@@ -12,6 +12,7 @@ import secrets
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -20,6 +21,7 @@ from dialer.clock import Clock, SystemClock
 from dialer.engine.circuit import CircuitBreaker
 from dialer.engine.dispatcher import DispatchConfig, Dispatcher
 from dialer.engine.duration_cap import DurationCap
+from dialer.engine.leg_status import CHANNEL as LEG_STATUS_CHANNEL
 from dialer.engine.leg_status import LegStatuses
 from dialer.engine.livekit_events import LiveKitEventHandler
 from dialer.engine.metrics import DialerMetrics
@@ -138,6 +140,9 @@ class Runtime:
             legs=legs,
         )
         wakeups = Wakeups(db=db, trunk_id=settings.sip_outbound_trunk_id, wake=dispatcher.wake)
+        # A leg's departure webhook may reach another instance than the dial task waiting for its status.
+        wakeups.subscribe(LEG_STATUS_CHANNEL, legs.heard)
+        legs.share_through(partial(wakeups.send, LEG_STATUS_CHANNEL))
         agent_calls = AgentCallService(
             db=db,
             clock=clock,

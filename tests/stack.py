@@ -44,7 +44,7 @@ class Stack:
         return [r.request.sip_call_to for r in self.sandbox.requests_for("CreateSIPParticipant")]
 
 
-def _listening_socket() -> socket.socket:
+def listening_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -54,19 +54,21 @@ def _listening_socket() -> socket.socket:
 
 @asynccontextmanager
 async def running_stack(
-    settings: Settings, clock: ManualClock, *, webhook_path: str = "/api/livekit/webhook", **sandbox_options: Any
+    settings: Settings, clock: ManualClock, *, webhook_path: str = "/api/livekit/webhook",
+    webhook_url: str | None = None, **sandbox_options: Any
 ) -> AsyncIterator[Stack]:
     """`webhook_path`: where the sandbox sends its webhooks (another path holds them back, for tests that deliver
-    `sandbox.webhook_events` themselves: late, twice, out of order)."""
-    sock = _listening_socket()
+    `sandbox.webhook_events` themselves: late, twice, out of order). `webhook_url`: another instance's webhook
+    endpoint instead of this one's (a load balancer's choice)."""
+    sock = listening_socket()
     port = sock.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     settings = settings.model_copy(update={"public_url": base_url, "sandbox_port": 0})
     options = {"ring_delay_s": 0.0, "auto_hangup": False, "departure_time_scale": 0.0,
                "clock": lambda: clock.now().timestamp(), **sandbox_options}
     sandbox = LiveKitSandbox(api_key=SANDBOX_API_KEY, api_secret=SANDBOX_API_SECRET,
-                             webhook_url=f"{base_url}{webhook_path}", seed_outbound_trunk_id=settings.sip_outbound_trunk_id,
-                             **options)
+                             webhook_url=webhook_url or f"{base_url}{webhook_path}",
+                             seed_outbound_trunk_id=settings.sip_outbound_trunk_id, **options)
     url = await sandbox.start("127.0.0.1", 0)
     runtime = Runtime.build(settings, clock=clock, livekit=sandbox_access(url))  # LiveKit first, then the dialer
     server = uvicorn.Server(uvicorn.Config(create_app(runtime, manage_runtime=False), lifespan="off", log_level="warning"))
@@ -82,3 +84,25 @@ async def running_stack(
         sock.close()
         await runtime.stop()
         await sandbox.stop()
+
+
+@asynccontextmanager
+async def second_instance(
+    settings: Settings, clock: ManualClock, *, sock: socket.socket, livekit_url: str
+) -> AsyncIterator[Runtime]:
+    """Another dialer instance on the same database, serving its API and webhooks on `sock` (from `listening_socket`,
+    so the sandbox can be told where before this starts) and listening for the others' notifications; its
+    dispatcher is never run: the instance a load balancer sent LiveKit's webhooks to."""
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    runtime = Runtime.build(settings.model_copy(update={"public_url": base_url}), clock=clock,
+                            livekit=sandbox_access(livekit_url))
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime, manage_runtime=False), lifespan="off", log_level="warning"))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    await runtime.wakeups.start()
+    try:
+        yield runtime
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
+        await runtime.stop()

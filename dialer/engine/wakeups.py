@@ -5,6 +5,9 @@ on its own connection and wakes its dispatcher. Polling (the APScheduler tick) s
 notification only costs one tick. The listener reconnects with backoff, and wakes its dispatcher once on every
 (re)connection, since anything announced while it was away was missed. On SQLite (one instance) only the local
 dispatcher is woken.
+
+The same listening connection carries other instance-to-instance news (`subscribe` / `send`): a SIP leg's last call
+status, heard by whichever instance LiveKit's webhook reached, for the instance whose dial task is waiting for it.
 """
 
 from __future__ import annotations
@@ -53,25 +56,36 @@ class Wakeups:
         self.connections = 0  # successful (re)connections
         self._listener: asyncio.Task[None] | None = None
         self._notifies: set[asyncio.Task[None]] = set()
+        self._subscribers: dict[str, Callable[[str], None]] = {}
 
     # -- telling the others ---------------------------------------------------------------------------------------
 
     def announce(self) -> None:
         """Calls became due (called after their transaction committed): wake here now, and everywhere else."""
         self._wake()
+        self.send(CHANNEL, self._trunk_id)
+
+    def send(self, channel: str, payload: str) -> None:
+        """Tells every listening instance (this one too) `payload` on `channel`; nothing on SQLite (one instance)."""
         if self.enabled:
-            task = asyncio.get_running_loop().create_task(self._notify())
+            task = asyncio.get_running_loop().create_task(self._notify(channel, payload))
             self._notifies.add(task)
             task.add_done_callback(self._notifies.discard)
 
-    async def _notify(self) -> None:
+    def subscribe(self, channel: str, handler: Callable[[str], None]) -> None:
+        """`handler(payload)` for each notification on `channel`, from the next (re)connection on; before `start`."""
+        if channel == CHANNEL:
+            raise ValueError(f"{CHANNEL} is the wake-ups' own channel")
+        self._subscribers[channel] = handler
+
+    async def _notify(self, channel: str, payload: str) -> None:
         try:
             async with self._db.engine.connect() as conn:
                 notify = text("SELECT pg_notify(:channel, :payload)")
-                await conn.execute(notify, {"channel": CHANNEL, "payload": self._trunk_id})
+                await conn.execute(notify, {"channel": channel, "payload": payload})
                 await conn.commit()
         except Exception as exc:
-            log.warning("wake-up NOTIFY failed (%s); the other instances will poll", type(exc).__name__)
+            log.warning("NOTIFY on %s failed (%s); the other instances will not hear it", channel, type(exc).__name__)
 
     # -- hearing them -----------------------------------------------------------------------------------------------
 
@@ -118,6 +132,8 @@ class Wakeups:
     async def _listen(self, conn: asyncpg.Connection) -> None:
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _conn: lost.set())
+        for channel, handler in self._subscribers.items():
+            await conn.add_listener(channel, lambda _c, _p, _ch, payload, handler=handler: handler(payload))
         await conn.add_listener(CHANNEL, self._on_notify)
         self.connections += 1
         self.connected.set()

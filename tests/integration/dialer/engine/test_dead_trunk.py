@@ -8,6 +8,7 @@ failure that opens the circuit breaker, the phone that rang out is the callee's 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,7 +19,7 @@ from config.settings import Settings
 from dialer.clock import ManualClock
 from dialer.engine.circuit import CircuitState
 from dialer.store.models import Attempt
-from tests.stack import Stack, running_stack
+from tests.stack import Stack, listening_socket, running_stack, second_instance
 
 DEAD_TRUNK = "+12125550118"
 RINGS_OUT = "+12125550117"
@@ -62,3 +63,28 @@ async def test_a_phone_that_rang_out_is_no_answer_and_the_circuit_stays_closed(s
     assert stack.runtime.circuit.snapshot().state is CircuitState.CLOSED
     left = [e for e in stack.sandbox.webhook_events if e.event == "participant_left"]
     assert [e.participant.attributes["sip.callStatus"] for e in left] == ["ringing"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # instances share news through PostgreSQL
+async def test_a_dead_trunk_is_seen_when_the_webhook_reaches_another_instance(
+    settings: Settings, clock: ManualClock
+) -> None:
+    """Two instances on PostgreSQL behind one webhook address that sends every LiveKit webhook to the other one: the
+    dialling instance still learns the leg never rang (shared through NOTIFY), so the dead trunk opens its circuit."""
+    settings = settings.model_copy(update={
+        "calls_per_second": 100.0, "ringing_timeout_s": 5, "circuit_failure_threshold": 1,
+    })
+    elsewhere = listening_socket()
+    webhooks_elsewhere = f"http://127.0.0.1:{elsewhere.getsockname()[1]}/api/livekit/webhook"
+    async with running_stack(settings, clock, webhook_url=webhooks_elsewhere) as stack:
+        # The other instance dispatches for another trunk, so it never takes this call.
+        other = settings.model_copy(update={"sip_outbound_trunk_id": "ST_other_instance"})
+        async with second_instance(other, clock, sock=elsewhere, livekit_url=stack.sandbox.url) as receiving:
+            await stack.runtime.wakeups.start()
+            for runtime in (stack.runtime, receiving):
+                await asyncio.wait_for(runtime.wakeups.connected.wait(), 10)
+            call = await _dial(stack, DEAD_TRUNK)
+        assert call["attempts"][0]["outcome"] == "error", call
+        assert stack.runtime.circuit.snapshot().state is CircuitState.OPEN
+        left = [e for e in stack.sandbox.webhook_events if e.event == "participant_left"]
+        assert [e.participant.attributes["sip.callStatus"] for e in left] == ["dialing"]

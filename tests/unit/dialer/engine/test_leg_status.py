@@ -45,3 +45,27 @@ async def test_it_remembers_only_the_latest_rooms() -> None:
         legs.note_departure(_event("participant_left", room, "dialing"))
     assert await legs.last_status("r1", "callee", timeout_s=0) is None
     assert await legs.last_status("r3", "callee", timeout_s=0) == "dialing"
+
+
+async def test_a_noted_status_is_shared_and_what_another_instance_heard_wakes_the_reader() -> None:
+    here, there = LegStatuses(), LegStatuses()
+    sent: list[str] = []
+    here.share_through(sent.append)
+    reading = asyncio.ensure_future(there.last_status("r1", "callee", timeout_s=5))
+    await asyncio.sleep(0)
+    assert here.note_departure(_event("participant_left", "r1", "dialing"))
+    (payload,) = sent
+    there.heard(payload)
+    assert await reading == "dialing"
+
+
+async def test_a_status_heard_is_not_shared_again_and_a_malformed_one_is_dropped() -> None:
+    legs = LegStatuses()
+    sent: list[str] = []
+    legs.share_through(sent.append)
+    legs.heard('{"room": "r1", "identity": "callee", "status": "ringing"}')
+    for malformed in ("not json", "[]", '{"room": "r2"}', '{"room": "r2", "identity": "callee", "status": 3}'):
+        legs.heard(malformed)
+    assert sent == []
+    assert await legs.last_status("r1", "callee", timeout_s=0) == "ringing"
+    assert await legs.last_status("r2", "callee", timeout_s=0) is None
