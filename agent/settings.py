@@ -51,6 +51,9 @@ class AgentSettings:
     health_port: int = 8081
     # CPU load (0-1, the machine's) above which the worker takes no new job; above 1 it never refuses for load.
     load_threshold: float = 0.7
+    # Job processes kept started and warm (plugins imported, VAD loaded), so an answered call is not greeted late
+    # while one starts; None: livekit-agents' default (one per CPU with `start`, none with `dev`).
+    idle_processes: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AgentSettings:
@@ -79,6 +82,14 @@ class AgentSettings:
                 return default
             if not raw.isdigit() or int(raw) < 1:
                 raise AgentSettingsError(f"{name}: expected a positive whole number, got {raw!r}")
+            return int(raw)
+
+        def get_count(name: str) -> int | None:
+            raw = get(name)
+            if raw is None:
+                return None
+            if not raw.isdigit():
+                raise AgentSettingsError(f"{name}: expected a whole number (0 or more), got {raw!r}")
             return int(raw)
 
         def get_port(name: str, default: int) -> int:
@@ -115,4 +126,5 @@ class AgentSettings:
             health_host=get("DIALER_AGENT_HEALTH_HOST") or cls.health_host,
             health_port=get_port("DIALER_AGENT_HEALTH_PORT", cls.health_port),
             load_threshold=get_float("DIALER_AGENT_LOAD_THRESHOLD", cls.load_threshold),
+            idle_processes=get_count("DIALER_AGENT_IDLE_PROCESSES"),
         )

@@ -255,6 +255,7 @@ async def _console(ctx: JobContext, settings: AgentSettings) -> None:
 def create_server(settings: AgentSettings | None = None) -> AgentServer:
     """The AgentServer `python -m agent dev|start|console` runs (explicit dispatch by agent name)."""
     settings = settings or worker_settings()
+    idle = {} if settings.idle_processes is None else {"num_idle_processes": settings.idle_processes}
     server = AgentServer(
         ws_url=settings.livekit_url,
         api_key=settings.livekit_api_key,
@@ -263,6 +264,7 @@ def create_server(settings: AgentSettings | None = None) -> AgentServer:
         host=settings.health_host,
         port=settings.health_port,
         load_threshold=settings.load_threshold,
+        **idle,
     )
     server.rtc_session(entrypoint, agent_name=settings.agent_name)
     return server

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from livekit import rtc
-from livekit.agents import JobExecutorType, JobProcess
+from livekit.agents import AgentServer, JobExecutorType, JobProcess
 from livekit.plugins import openai, silero
 
 from agent.call_control import LocalCallControl
@@ -45,6 +45,16 @@ def test_health_server_and_load_threshold_come_from_the_environment() -> None:
     assert (defaults._host, defaults._port, defaults._load_threshold) == ("", 8081, 0.7)
     with pytest.raises(AgentSettingsError, match="DIALER_AGENT_HEALTH_PORT"):
         AgentSettings.from_env({"DIALER_AGENT_HEALTH_PORT": "http"})
+
+
+def test_warm_job_processes_come_from_the_environment_or_livekit_agents_default() -> None:
+    assert create_server(AgentSettings.from_env({"DIALER_AGENT_IDLE_PROCESSES": "3"}))._num_idle_processes == 3
+    assert create_server(AgentSettings.from_env({"DIALER_AGENT_IDLE_PROCESSES": "0"}))._num_idle_processes == 0
+    default = create_server(AgentSettings())._num_idle_processes
+    assert default is AgentServer._default_num_idle_processes  # one per CPU with `start`, none with `dev`
+    for bad in ("-1", "two", "1.5"):
+        with pytest.raises(AgentSettingsError, match="DIALER_AGENT_IDLE_PROCESSES"):
+            AgentSettings.from_env({"DIALER_AGENT_IDLE_PROCESSES": bad})
 
 
 def test_models_follow_settings(monkeypatch: pytest.MonkeyPatch) -> None:
