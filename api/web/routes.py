@@ -20,17 +20,17 @@ from api.deps import ClockDep, LiveKitDep, SettingsDep
 from api.limits import retry_after_header
 from api.request_guard import client_address
 from api.schemas.base import Request as RequestBody
-from api.web import session
+from api.web import session, shell
 from config.settings import Settings
 from dialer.clock import Clock
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-PAGES = {
-    name: HERE / "pages" / f"{name}.html" for name in ("dashboard", "briefing", "upload", "candidates")
-}
-LOGIN_PAGE = HERE / "pages" / "login.html"
+# Rendered once: the shared shell around each page's own <main> (shell.py).
+PAGES = {page.name: shell.render(page) for page in shell.SIGNED_IN_PAGES}
+LOGIN_PAGE = shell.render(shell.LOGIN)
+HTML = "text/html; charset=utf-8"
 STATIC_DIR = HERE / "static"
 _MEDIA_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 # Only files that exist when the app starts are served: a fixed table, so no request path ever reaches the disk.
@@ -94,7 +94,7 @@ def _page(request: Request, web: WebContext, name: str) -> Response:
     if not _signed_in(request, web):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/web/login?next={quote(target, safe='')}", status_code=status.HTTP_303_SEE_OTHER)
-    response = FileResponse(PAGES[name], media_type="text/html; charset=utf-8")
+    response = Response(PAGES[name], media_type=HTML)
     _security_headers(response, web.livekit_url)
     return response
 
@@ -135,7 +135,7 @@ async def candidates(request: Request, web: Web) -> Response:
 
 @router.get("/web/login")
 async def login_page(web: Web) -> Response:
-    response = FileResponse(LOGIN_PAGE, media_type="text/html; charset=utf-8")
+    response = Response(LOGIN_PAGE, media_type=HTML)
     _security_headers(response, web.livekit_url)
     return response
 
