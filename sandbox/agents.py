@@ -12,18 +12,15 @@ How to use it:
 - ``LiveKitSandbox(agents=SandboxAgents(names={"dialer-agent"}))`` serves that name only; the default
   (``agents=True``) serves every explicit agent name, ``agents=False`` runs no worker at all.
 - ``sandbox.agents.available = False`` stops taking jobs (a stopped worker); True takes them again.
-- **Hook for a simulated conversation**: ``SandboxAgents(on_job=handler)``. ``handler(job)`` is awaited as a task
-  once the agent has joined; ``job`` (a ``SandboxJob``) names the room, the agent's identity, the dispatch's agent
-  name and metadata (for the dialer: mode, ids and the call's credential), and ``job.registry`` is the room state
-  (``set_attributes``, ``list_participants``, ``leave``). The task is cancelled when the room ends; an exception in
-  it is logged and ends only that job.
+- The conversation itself is not this worker's: the simulated callee and the real agent classes start when the
+  phone answers (``sandbox/simulated_call.py``, on ``LiveKitSandbox.on_call_answered``), as the real agent waits for
+  the callee before it speaks. This worker only makes the agent's presence true, which is what the dialer checks.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,8 +32,6 @@ from .ids import new_id
 
 if TYPE_CHECKING:
     from .state import RoomRegistry
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,19 +46,15 @@ class SandboxJob:
     registry: RoomRegistry
 
 
-JobHandler = Callable[[SandboxJob], Awaitable[None]]
-
-
 class SandboxAgents:
     def __init__(
-        self, *, names: Collection[str] | None = None, join_delay_s: float = 0.0, on_job: JobHandler | None = None
+        self, *, names: Collection[str] | None = None, join_delay_s: float = 0.0
     ) -> None:
         """`names`: the agent names served (None: every explicit name; "" in it takes automatic dispatches too)."""
         if join_delay_s < 0:
             raise ValueError("join_delay_s cannot be negative")
         self._names = frozenset(names) if names is not None else None
         self._join_delay_s = join_delay_s
-        self._on_job = on_job
         self.available = True
         self.jobs: list[SandboxJob] = []  # every job taken, in order
         self._tasks: dict[str, set[asyncio.Task[None]]] = {}  # room name -> its jobs' running tasks and timers
@@ -99,13 +90,6 @@ class SandboxAgents:
         if job.room_name not in job.registry.rooms:
             return  # the room ended before the agent got there
         self._join(job)
-        if self._on_job is not None:
-            try:
-                await self._on_job(job)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("sandbox agent job %s failed", job.id)
 
     def _join(self, job: SandboxJob) -> None:
         info = ParticipantInfo(identity=job.identity, name="agent", kind=ParticipantInfo.Kind.AGENT)
