@@ -25,6 +25,7 @@ class PlacedCall:
     phone: SipPhone
     call: dict[str, Any]
     candidate: dict[str, Any]
+    batch_id: str | None = None  # when placed as a batch of this one candidate
 
     def answered(self, timeout_s: float = 60.0) -> PhoneEvent:
         return self.phone.wait_event("ANSWERED", callee=self.number, timeout_s=timeout_s)
@@ -84,7 +85,7 @@ class TimedLines:
 def place_call(vs: VoiceStage, last_two: str, media: tuple[MediaStep, ...], *, ring_s: float = 3.0,
                hangup_after_s: float | None = 90.0, refer: str = "accept", transcripts: list[str] | None = None,
                turns: dict[str, list[Reply]] | None = None, amd: AmdLabel | None = None,
-               required: list[str] | None = None) -> PlacedCall:
+               required: list[str] | None = None, as_batch: bool = False) -> PlacedCall:
     number = vs.callee.number(last_two)
     script = CallScript("answer", ring_s=ring_s, media=media, hangup_after_s=hangup_after_s,
                         refer=refer)  # type: ignore[arg-type]
@@ -92,4 +93,8 @@ def place_call(vs: VoiceStage, last_two: str, media: tuple[MediaStep, ...], *, r
     heard_as = TimedLines(phone, number, media, transcripts or [])
     vs.models.script(transcripts=heard_as, turns=turns or {}, amd=amd)
     candidate = vs.candidate(number, required=required or ["quota_attainment"])
-    return PlacedCall(vs, number, phone, vs.call_now(candidate["id"]), candidate)
+    if not as_batch:
+        return PlacedCall(vs, number, phone, vs.call_now(candidate["id"]), candidate)
+    batch = vs.dialer.api("POST", "/api/batches", json={"candidate_ids": [candidate["id"]]})
+    (call,) = vs.dialer.api("GET", "/api/calls", params={"batch_id": batch["id"]})["items"]
+    return PlacedCall(vs, number, phone, dict(call), candidate, batch_id=batch["id"])
