@@ -101,6 +101,9 @@ class DialerClient:
     async def do_not_call(self, call_id: str, *, reason: str) -> None:
         await self._send("POST", f"/api/agent/calls/{call_id}/do-not-call", {"reason": reason})
 
+    async def transfer_started(self, call_id: str) -> None:
+        await self._send("POST", f"/api/agent/calls/{call_id}/transfer-started")
+
     async def transfer_failed(self, call_id: str, *, sip_status: int | None) -> None:
         await self._send("POST", f"/api/agent/calls/{call_id}/transfer-failed", {"sip_status": sip_status})
 

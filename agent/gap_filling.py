@@ -296,17 +296,17 @@ true only after the callee confirmed that read-back; then it is saved.
             raise ToolError("No one is available for a transfer on this call. Offer a callback instead.")
         hold_the_floor(context)
         await context.wait_for_playout()  # let "transferring you now" finish before the line changes
+        # Told first: once the REFER goes through the phone leg leaves, and the dialer may hear of that before it
+        # hears from us; a call that ends while a transfer is under way is transferred, never rung again by the bot.
+        await self._report("transfer-started", self._client.transfer_started(self._context.call_id))
         try:
             await self._durable(self._control.transfer(self._context.transfer_to), name="transfer")
         except TransferFailed as exc:
             logger.warning("transfer failed (sip status %s)", exc.sip_status)
-            try:
-                await self._durable(self._client.transfer_failed(self._context.call_id, sip_status=exc.sip_status),
-                                    name="transfer-failed")
-            except DialerAPIError as report_error:
-                logger.warning("could not record the failed transfer: %s", report_error.status)
+            await self._report("transfer-failed",
+                               self._client.transfer_failed(self._context.call_id, sip_status=exc.sip_status))
             raise ToolError("The transfer did not go through. Apologise and offer a callback instead.") from None
-        await self._end("answered", "transferred to a human")
+        await self._end("transferred", "transferred to a person")
         self._background.spawn(self._close_session(), name="close-after-transfer")
         raise StopResponse()
 
@@ -408,6 +408,13 @@ true only after the callee confirmed that read-back; then it is saved.
             await self._client.end_call(self._context.call_id, outcome=outcome, reason=reason)
         except DialerAPIError as exc:
             logger.warning("could not report the end of call %s: %s", self._context.call_id, exc.status)
+
+    async def _report(self, name: str, write: Coroutine[Any, Any, None]) -> None:
+        """A write the call goes on without: one the dialer cannot take is logged, not raised."""
+        try:
+            await self._durable(write, name=name)
+        except DialerAPIError as exc:
+            logger.warning("could not record %s: %s", name, exc.status)
 
     async def _durable(self, write: Coroutine[Any, Any, T], *, name: str) -> T:
         """Run a write in a task of its own: if the tool is cancelled (an interruption past its time-out), the

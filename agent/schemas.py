@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 FieldStatus = Literal["answered", "unknown", "declined"]
 # How a conversation ended, as the agent reports it. wrong_person: someone else answered (the number is flagged and
-# not retried); no_longer_looking / accepted_other_job: the candidate's own answer, not retried either.
-Outcome = Literal["answered", "voicemail", "wrong_person", "no_longer_looking", "accepted_other_job"]
+# not retried); no_longer_looking / accepted_other_job: the candidate's own answer, not retried either; transferred:
+# the REFER to a person went through, so the call is done.
+Outcome = Literal["answered", "voicemail", "wrong_person", "no_longer_looking", "accepted_other_job", "transferred"]
 Speaker = Literal["agent", "callee"]
 
 

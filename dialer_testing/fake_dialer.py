@@ -42,6 +42,7 @@ class FakeCall:
     callbacks: list[str] = field(default_factory=list)
     ends: list[dict[str, Any]] = field(default_factory=list)
     transfer_failures: list[int | None] = field(default_factory=list)
+    transfers_started: int = 0
 
 
 @dataclass
@@ -126,6 +127,7 @@ class FakeDialer:
             web.post("/api/agent/calls/{call_id}/do-not-call", self._dnc),
             web.post("/api/agent/calls/{call_id}/callback", self._callback),
             web.post("/api/agent/calls/{call_id}/end", self._end),
+            web.post("/api/agent/calls/{call_id}/transfer-started", self._transfer_started),
             web.post("/api/agent/calls/{call_id}/transfer-failed", self._transfer_failed),
             web.get("/api/agent/interviews/{interview_id}/briefing", self._briefing),
             web.post("/api/agent/briefing/identify", self._identify),
@@ -187,6 +189,10 @@ class FakeDialer:
 
     async def _dnc(self, request: web.Request) -> web.Response:
         self._call(request).dnc.append((await request.json())["reason"])
+        return web.Response(status=204)
+
+    async def _transfer_started(self, request: web.Request) -> web.Response:
+        self._call(request).transfers_started += 1
         return web.Response(status=204)
 
     async def _transfer_failed(self, request: web.Request) -> web.Response:

@@ -103,6 +103,13 @@ async def do_not_call(call_id: CallId, body: DoNotCallRequestIn, agent_calls: Ag
     await agent_calls.do_not_call(call_id, body.reason)
 
 
+@router.post("/calls/{call_id}/transfer-started", status_code=status.HTTP_204_NO_CONTENT)
+async def transfer_started(call_id: CallId, agent_calls: AgentCalls) -> None:
+    """Sent just before the REFER: if the phone leg leaves before the agent reports the result, the call was
+    transferred (a failure reported to transfer-failed undoes it)."""
+    await agent_calls.transfer_started(call_id)
+
+
 @router.post("/calls/{call_id}/transfer-failed", status_code=status.HTTP_204_NO_CONTENT)
 async def transfer_failed(call_id: CallId, body: TransferFailedIn, agent_calls: AgentCalls) -> None:
     await agent_calls.transfer_failed(call_id, body.sip_status)

@@ -41,7 +41,9 @@ class CallbackIn(Request):
 
 
 class EndIn(Request):
-    outcome: Literal["answered", "voicemail", "wrong_person", "no_longer_looking", "accepted_other_job"]
+    outcome: Literal["answered", "voicemail", "wrong_person", "no_longer_looking", "accepted_other_job", "transferred"] = Field(
+        description="transferred: the REFER to a person went through (a refused one is reported to transfer-failed)"
+    )
     reason: str = Field(default="", max_length=300)
 
 

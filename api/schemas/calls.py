@@ -53,7 +53,7 @@ class BatchOut(Response):
     counts: dict[str, int] = Field(description="calls per state")
     outcomes: dict[str, int] = Field(
         description="calls per outcome of their last attempt so far (answered, partially_collected, nothing_collected, "
-        "no_answer, ...); calls not yet attempted are not counted"
+        "transferred, no_answer, ...); calls not yet attempted are not counted"
     )
     not_before: datetime | None
     not_after: datetime | None

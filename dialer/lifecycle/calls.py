@@ -1,4 +1,5 @@
-"""The only code that writes a call's or an attempt's state, lease and decision trail.
+"""The only code that writes a call's or an attempt's state, lease and decision trail (with its siblings here:
+`agent_reports` for what the agent reports during a call, `web_calls` for a browser call's first row).
 
 Every writer (the dispatcher, the SIP result, LiveKit's webhooks, the reconciler, the batch and agent services)
 goes through these functions, each inside the caller's transaction. They are idempotent and safe out of order: an
@@ -19,16 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialer.caller_identity import CallerIdentity
 from dialer.fields import missing_fields
 from dialer.lifecycle import events
+from dialer.lifecycle.collected import answered_outcome
 from dialer.lifecycle.lease import LeaseRules
 from dialer.lifecycle.states import ACTIVE, CallState, check
+from dialer.lifecycle.trail import decide as _decide
 from dialer.policy import DecisionCode, Outcome, RetryPolicy
 from dialer.policy.outcome import CANDIDATE_CLOSED, INCOMPLETE
 from dialer.store.ids import new_id
-from dialer.store.models import Attempt, Batch, Call, Candidate, CollectedField, Decision
-
-
-def _decide(session: AsyncSession, call_id: str, at: datetime, code: DecisionCode, reason: str) -> None:
-    session.add(Decision(call_id=call_id, at=at, code=code.value, reason=reason))
+from dialer.store.models import Attempt, Batch, Call, Candidate, Decision
 
 
 def _move(call: Call, to: CallState, at: datetime) -> None:
@@ -322,28 +321,6 @@ async def _opted_out(session: AsyncSession, call: Call) -> bool:
     return withdrawn is not None and call.attempts_made >= call.max_attempts
 
 
-async def answered_outcome(session: AsyncSession, call: Call, attempt: Attempt) -> Outcome:
-    """`answered` once every field the call asks has an answer (on the candidate's record, or said on this call as
-    unknown or declined); otherwise `partially_collected` when this attempt saved some, else `nothing_collected`."""
-    wanted = list(call.fields_to_ask or ())
-    if not wanted:
-        return Outcome.ANSWERED
-    said = (
-        await session.execute(
-            select(CollectedField.name, CollectedField.attempt_id).where(
-                CollectedField.call_id == call.id, CollectedField.name.in_(wanted)
-            )
-        )
-    ).all()
-    record = await session.scalar(select(Candidate.fields).where(Candidate.id == call.candidate_id))
-    still_missing = set(missing_fields(wanted, record or {})) - {name for name, _ in said}
-    if not still_missing:
-        return Outcome.ANSWERED
-    if any(attempt_id == attempt.id for _, attempt_id in said):
-        return Outcome.PARTIALLY_COLLECTED
-    return Outcome.NOTHING_COLLECTED
-
-
 def _next_state(
     session: AsyncSession,
     call: Call,
@@ -368,6 +345,11 @@ def _next_state(
         _move(call, CallState.COMPLETED, at)
         call.next_attempt_at = None
         _decide(session, call.id, at, DecisionCode(outcome.value), f"the candidate said: {said}")
+        return
+    if outcome is Outcome.TRANSFERRED:
+        _move(call, CallState.COMPLETED, at)
+        call.next_attempt_at = None
+        _decide(session, call.id, at, DecisionCode.TRANSFERRED, "the candidate was transferred to a person: not called again")
         return
     if outcome is Outcome.WRONG_PERSON:
         _move(call, CallState.FAILED, at)
@@ -403,15 +385,7 @@ def _next_state(
     _decide(session, call.id, at, DecisionCode.RETRY, reason)
 
 
-# -- what the agent reports -----------------------------------------------------------------------------------------
-
-
-def forbid_retries(session: AsyncSession, call: Call, now: datetime) -> None:
-    """The candidate asked never to be called again: this call has no attempt left and no callback."""
-    call.max_attempts = call.attempts_made
-    call.callback_at = None
-    reason = "the candidate asked not to be called again; consent withdrawn"
-    _decide(session, call.id, now, DecisionCode.DO_NOT_CALL, reason)
+# -- the dialer stops a live call (what the agent reports is in agent_reports.py) ----------------------------------
 
 
 def stop_live_call(session: AsyncSession, call: Call, *, now: datetime, code: DecisionCode, reason: str) -> None:
@@ -420,31 +394,3 @@ def stop_live_call(session: AsyncSession, call: Call, *, now: datetime, code: De
     call.max_attempts = call.attempts_made
     call.callback_at = None
     _decide(session, call.id, now, code, reason)
-
-
-def request_callback(session: AsyncSession, call: Call, *, when: datetime, zone_key: str, now: datetime) -> None:
-    """Call back at `when` once this attempt ends (with one more attempt allowed for it)."""
-    call.callback_at = when
-    call.max_attempts = max(call.max_attempts, call.attempts_made + 1)
-    _decide(session, call.id, now, DecisionCode.CALLBACK_REQUESTED, f"call back at {when.isoformat()} ({zone_key})")
-
-
-def agent_ended(
-    session: AsyncSession, call: Call, attempt: Attempt, *, outcome: Outcome, reason: str, now: datetime
-) -> None:
-    """How the conversation ended, kept for when the attempt ends. Any outcome but answered or voicemail is the
-    candidate's own answer (or someone else's phone): the call has no attempt left and no callback."""
-    if outcome not in (Outcome.ANSWERED, Outcome.VOICEMAIL):
-        call.max_attempts = call.attempts_made
-        call.callback_at = None
-    if attempt.ended_at is None:
-        attempt.outcome = outcome.value
-    code = DecisionCode(f"agent_{outcome.value}")
-    _decide(session, call.id, now, code, reason[:300] or f"the agent ended the call ({outcome.value})")
-
-
-def transfer_failed(session: AsyncSession, call: Call, *, sip_status: int | None, now: datetime) -> None:
-    """The agent's transfer to a person was refused or failed: on the trail (the call itself goes on)."""
-    answer = f" (SIP {sip_status})" if sip_status else ""
-    _decide(session, call.id, now, DecisionCode.TRANSFER_FAILED,
-            f"the transfer to a person did not go through{answer}; the candidate stayed on the line")

@@ -63,6 +63,8 @@ class DecisionCode(StrEnum):
     AGENT_WRONG_PERSON = "agent_wrong_person"
     AGENT_NO_LONGER_LOOKING = "agent_no_longer_looking"
     AGENT_ACCEPTED_OTHER_JOB = "agent_accepted_other_job"
+    AGENT_TRANSFERRED = "agent_transferred"
+    TRANSFER_STARTED = "transfer_started"  # the agent is handing the candidate to a person (the SIP REFER is out)
     TRANSFER_FAILED = "transfer_failed"  # the agent's transfer to a person did not go through; the call went on
     # An attempt's outcome that the retry policy does not retry (invalid_number above is one too).
     BUSY = "busy"
@@ -73,6 +75,7 @@ class DecisionCode(StrEnum):
     WRONG_PERSON = "wrong_person"
     NO_LONGER_LOOKING = "no_longer_looking"
     ACCEPTED_OTHER_JOB = "accepted_other_job"
+    TRANSFERRED = "transferred"  # the candidate was handed to a person: the call is done
     PARTIALLY_COLLECTED = "partially_collected"
     NOTHING_COLLECTED = "nothing_collected"
     NO_AGENT = "no_agent"  # no agent took the job: not rung, the attempt given back, queued again

@@ -19,6 +19,9 @@ class Outcome(StrEnum):
     WRONG_PERSON = "wrong_person"  # someone else answered: the number is flagged
     NO_LONGER_LOOKING = "no_longer_looking"
     ACCEPTED_OTHER_JOB = "accepted_other_job"
+    # The agent handed the candidate to a person (the SIP REFER went through): what they asked for is theirs now, and
+    # fields saved before the transfer stay saved. A refused or failed REFER is not this.
+    TRANSFERRED = "transferred"
     # Answered, but the callee hung up (or went silent) before every field was collected: retried for the rest.
     PARTIALLY_COLLECTED = "partially_collected"  # this attempt collected some of them
     NOTHING_COLLECTED = "nothing_collected"  # this attempt collected none of them
@@ -28,7 +31,7 @@ class Outcome(StrEnum):
 
 NEVER_RETRIED = frozenset(
     {Outcome.ANSWERED, Outcome.INVALID_NUMBER, Outcome.WRONG_PERSON, Outcome.NO_LONGER_LOOKING,
-     Outcome.ACCEPTED_OTHER_JOB}
+     Outcome.ACCEPTED_OTHER_JOB, Outcome.TRANSFERRED}
 )
 # Answered and ended before every field was collected: the call is retried for what is still missing.
 INCOMPLETE = frozenset({Outcome.PARTIALLY_COLLECTED, Outcome.NOTHING_COLLECTED})

@@ -20,7 +20,8 @@ from dialer.fields import AnswerStatus, FieldValueError, missing_fields, normali
 from dialer.lifecycle.lease import LeaseRules
 from dialer.lifecycle.web_calls import open_reserved_web_call
 from dialer.lifecycle import ACTIVE, events
-from dialer.lifecycle.calls import agent_ended, forbid_retries, request_callback, transfer_failed
+from dialer.lifecycle.agent_reports import agent_ended, forbid_retries, request_callback, transfer_failed, transfer_started
+from dialer.lifecycle.collected import still_to_ask
 from dialer.policy import (
     DEFAULT_HOLIDAYS,
     CallingWindow,
@@ -47,7 +48,7 @@ DEFAULT_VOICEMAIL = (
     "Hello, this is an automated assistant calling for {first_name} on behalf of {calling_for}. "
     "Please call us back at {callback}. Thank you!"
 )
-AGENT_OUTCOMES = ("answered", "voicemail", "wrong_person", "no_longer_looking", "accepted_other_job")
+AGENT_OUTCOMES = ("answered", "voicemail", "wrong_person", "no_longer_looking", "accepted_other_job", "transferred")
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class AgentCallService:
     async def context(self, call_id: str) -> dict[str, Any]:
         async with self._db.transaction() as session:
             call, candidate = await self._load(session, call_id)
-        still_missing = missing_fields(call.fields_to_ask, candidate.fields)
+            still_missing = await still_to_ask(session, call, candidate.fields)
         transfer = self._config.transfer_number
         caller = CallerIdentity.from_json(call.caller).over(self._config.caller_defaults)
         first_name = candidate.name.split()[0] if candidate.name.strip() else ""
@@ -219,11 +220,27 @@ class AgentCallService:
             candidate.consent_withdrawn_at = now  # an opt-out withdraws consent to be called (TCPA)
             forbid_retries(session, call, now)
 
-    async def transfer_failed(self, call_id: str, sip_status: int | None) -> None:
-        """The agent's transfer to a person did not go through: recorded on the call's decision trail."""
+    async def _current_attempt(self, session: AsyncSession, call: Call) -> Attempt | None:
+        if call.current_attempt_id is None:
+            return None
+        return await session.get(Attempt, call.current_attempt_id, with_for_update=True)
+
+    async def transfer_started(self, call_id: str) -> None:
+        """The agent is sending the REFER: if the phone leg leaves before the agent reports the result, the attempt
+        ends `transferred` (see lifecycle.agent_reports)."""
         async with self._db.transaction() as session:
             call, _candidate = await self._load(session, call_id, lock=True)
-            transfer_failed(session, call, sip_status=sip_status, now=self._clock.now())
+            attempt = await self._current_attempt(session, call)
+            if attempt is None:
+                raise Conflict("this call has no attempt in progress")
+            transfer_started(session, call, attempt, now=self._clock.now())
+
+    async def transfer_failed(self, call_id: str, sip_status: int | None) -> None:
+        """The agent's transfer to a person did not go through: the call goes on, and the trail says so."""
+        async with self._db.transaction() as session:
+            call, _candidate = await self._load(session, call_id, lock=True)
+            attempt = await self._current_attempt(session, call)
+            transfer_failed(session, call, attempt, sip_status=sip_status, now=self._clock.now())
 
     async def callback(self, call_id: str, at_local: datetime) -> dict[str, Any]:
         """Wall time in the candidate's zone; it must fall inside the calling window and in the next 30 days."""
@@ -250,7 +267,8 @@ class AgentCallService:
 
         wrong_person: someone else answered. The number is flagged on the candidate (not dialled again while it is
         their number), this attempt's transcript is deleted (a stranger's words) and the call is not retried.
-        no_longer_looking / accepted_other_job: the candidate's answer; the call is not retried."""
+        no_longer_looking / accepted_other_job: the candidate's answer; the call is not retried.
+        transferred: the REFER to a person went through; the call is done (what was saved stays saved)."""
         if outcome not in AGENT_OUTCOMES:
             raise InvalidInput([Problem(("outcome",), f"outcome must be one of {', '.join(AGENT_OUTCOMES)}")])
         now = self._clock.now()
@@ -263,10 +281,9 @@ class AgentCallService:
                         TranscriptTurn.call_id == call.id, TranscriptTurn.attempt_id == call.current_attempt_id
                     )
                 )
-            if call.current_attempt_id is None:
+            attempt = await self._current_attempt(session, call)
+            if attempt is None:
                 raise Conflict("this call has no attempt in progress")
-            attempt = await session.get(Attempt, call.current_attempt_id, with_for_update=True)
-            assert attempt is not None
             agent_ended(session, call, attempt, outcome=Outcome(outcome), reason=reason, now=now)
             room = call.room_name
         if room:

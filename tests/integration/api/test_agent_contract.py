@@ -6,15 +6,19 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import get_args
 
 import pytest
 
 from agent.dialer_client import DialerClient
+from agent.schemas import Outcome as AgentOutcome
 from agent.schemas import TranscriptTurn
 from api.app import create_app
+from api.schemas.agent import EndIn
 from config.settings import Settings
 from dialer import credentials
 from dialer.clock import ManualClock
+from dialer.services.agent_calls import AGENT_OUTCOMES
 from tests.stack import Stack, running_stack
 from tests.support import T0
 
@@ -49,11 +53,20 @@ async def test_every_gap_filling_route_parses_with_the_agents_schemas(stack: Sta
         await client.post_transcript(call_id, [TranscriptTurn(role="agent", text="Hello", at=T0.isoformat())])
         scheduled = await client.schedule_callback(call_id, at_local="2026-12-03T15:00")
         assert scheduled.local.startswith("2026-12-03T15:00")
+        await client.transfer_started(call_id)
         await client.transfer_failed(call_id, sip_status=603)
         await client.do_not_call(call_id, reason="asked")
         await client.end_call(call_id, outcome="answered", reason="done")
     trail = (await stack.http.get(f"/api/calls/{call_id}")).json()["decisions"]
-    assert "transfer_failed" in [d["code"] for d in trail]
+    assert ["transfer_started", "transfer_failed"] == [d["code"] for d in trail if d["code"].startswith("transfer_")]
+
+
+def test_the_agents_end_outcomes_are_the_apis() -> None:
+    """The outcomes the agent may report (agent/schemas.py) are exactly those the end route takes, and the
+    dialer's service checks the same list."""
+    api_outcomes = get_args(EndIn.model_fields["outcome"].annotation)
+    assert set(get_args(AgentOutcome)) == set(api_outcomes) == set(AGENT_OUTCOMES)
+    assert "transferred" in api_outcomes
 
 
 async def test_every_briefing_route_parses_with_the_agents_schemas(stack: Stack) -> None:
@@ -91,7 +104,7 @@ def test_every_agent_route_with_a_body_declares_its_response_model(settings: Set
     app = create_app(Runtime.build(settings, clock=ManualClock(T0)), manage_runtime=False)
     paths = app.openapi()["paths"]
     agent_routes = {(path, method): op for path, ops in paths.items() if path.startswith("/api/agent/") for method, op in ops.items()}
-    assert len(agent_routes) == 10
+    assert len(agent_routes) == 11
     for (path, method), op in agent_routes.items():
         if "204" in op["responses"]:
             continue

@@ -1,6 +1,8 @@
-"""Scenario 6: "I'd like to talk to a person": the phone receives the REFER to DIALER_TRANSFER_NUMBER. When the
-phone rejects the REFER (603), the candidate stays on the line and hears an apology, and the failure is on the
-call's decision trail (`transfer_failed`, with the phone's SIP status)."""
+"""Scenario 6: "I'd like to talk to a person": the phone receives the REFER to DIALER_TRANSFER_NUMBER, and the call
+is `transferred` (completed, never rung again by the bot), whether LiveKit's webhook that the transferred leg left or
+the agent's report reaches the dialer first. When the phone rejects the REFER (603), the candidate stays on the line
+and hears an apology, the failure is on the call's decision trail (`transfer_failed`, with the phone's SIP status),
+and the call is what its conversation earned."""
 
 from __future__ import annotations
 
@@ -39,9 +41,12 @@ def test_a_transfer_refers_the_phone_to_the_transfer_number(voice_stage: VoiceSt
     assert TRANSFER_NUMBER.lstrip("+") in refer.fields["target"], refer.fields
     assert TRANSFERRING in placed.said()
     assert SORRY not in placed.said()
-    # Nothing was asked before the transfer: like any answered call that saved none of its fields (#12 item 14),
-    # it is nothing_collected, and its retry asks them.
-    assert final["attempts"][-1]["outcome"] == "nothing_collected", final
+    # Nothing was asked before the transfer, yet a person has the candidate now: transferred, not nothing_collected
+    # (which would ring them again in 2 h), and the call is done.
+    assert final["attempts"][-1]["outcome"] == "transferred", final
+    assert final["state"] == "completed" and final["next_attempt_at"] is None, final
+    codes = [d["code"] for d in final["decisions"]]
+    assert "transfer_started" in codes and "transfer_failed" not in codes, codes
 
 
 def test_a_rejected_refer_keeps_the_candidate_on_the_line_with_an_apology(voice_stage: VoiceStage) -> None:
@@ -61,3 +66,4 @@ def test_a_rejected_refer_keeps_the_candidate_on_the_line_with_an_apology(voice_
     failures = [d for d in final["decisions"] if d["code"] == "transfer_failed"]
     assert failures and "SIP 603" in failures[0]["reason"], final["decisions"]  # on the call's record
     assert final["attempts"][-1]["outcome"] == "nothing_collected", final  # the quiet callee gave no field
+    assert final["state"] == "scheduled" and final["next_attempt_at"] is not None, final  # retried, not transferred

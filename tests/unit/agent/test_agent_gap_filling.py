@@ -237,8 +237,21 @@ async def test_callback_time_that_is_not_a_time_is_refused_locally(dialer: FakeD
     assert ("POST", "/api/agent/calls/call-1/callback") not in dialer.requests
 
 
+class WitnessedTransfers(LocalCallControl):
+    """Notes, as each REFER leaves, how many transfer-started reports the dialer had already received."""
+
+    def __init__(self, dialer: FakeDialer, **options: bool) -> None:
+        super().__init__(**options)
+        self._dialer = dialer
+        self.started_before_refer: list[int] = []
+
+    async def transfer(self, transfer_to: str) -> None:
+        self.started_before_refer.append(self._dialer.calls["call-1"].transfers_started)
+        await super().transfer(transfer_to)
+
+
 async def test_transfer_to_human_refers_the_phone_call(dialer: FakeDialer, settings: AgentSettings) -> None:
-    control = LocalCallControl(can_transfer=True)
+    control = WitnessedTransfers(dialer, can_transfer=True)
     turns = [Turn(text="Sure, transferring you now.", calls=(Call("transfer_to_human"),))]
     async with gap_call(dialer, settings, turns, control=control) as (run, fake_call, _):
         result = await run.user_says("Can I talk to a real person?")
@@ -246,7 +259,25 @@ async def test_transfer_to_human_refers_the_phone_call(dialer: FakeDialer, setti
         result.expect.contains_message(role="assistant")
         await asyncio.wait_for(run.agent.wait_background(), 5)  # type: ignore[attr-defined]
     assert control.transfers == ["tel:+15550100"]
-    assert fake_call.ends == [{"outcome": "answered", "reason": "transferred to a human"}]
+    # The dialer heard of the transfer before the REFER left (the phone leg's departure may reach it first), and
+    # of its success after: an outcome of its own, never retried.
+    assert control.started_before_refer == [1]
+    assert fake_call.ends == [{"outcome": "transferred", "reason": "transferred to a person"}]
+    assert fake_call.transfer_failures == []
+
+
+async def test_a_transfer_goes_ahead_when_the_dialer_cannot_take_its_notice(
+    dialer: FakeDialer, settings: AgentSettings
+) -> None:
+    control = LocalCallControl(can_transfer=True)
+    turns = [Turn(text="Sure, transferring you now.", calls=(Call("transfer_to_human"),))]
+    async with gap_call(dialer, settings, turns, control=control) as (run, fake_call, _):
+        dialer.fail_with = 503
+        result = await run.user_says("Can I talk to a real person?")
+        result.expect.contains_function_call(name="transfer_to_human")
+        await asyncio.wait_for(run.agent.wait_background(), 5)  # type: ignore[attr-defined]
+    assert control.transfers == ["tel:+15550100"]  # the candidate asked for a person: a dialer outage does not stop it
+    assert fake_call.transfers_started == 0
 
 
 @pytest.mark.parametrize(
@@ -257,7 +288,7 @@ async def test_transfer_to_human_refers_the_phone_call(dialer: FakeDialer, setti
 async def test_transfer_impossible_is_explained(
     dialer: FakeDialer, settings: AgentSettings, attributes: dict[str, str], transfer_to: str | None, fail: bool
 ) -> None:
-    control = LocalCallControl(can_transfer=attributes is SIP, fail_transfer=fail)
+    control = WitnessedTransfers(dialer, can_transfer=attributes is SIP, fail_transfer=fail)
     turns = [call("transfer_to_human"), say("I can't transfer you, but I can have someone call you back.")]
     async with gap_call(dialer, settings, turns, attributes=attributes, control=control, transfer_to=transfer_to) as (
         run, fake_call, model,
@@ -269,6 +300,8 @@ async def test_transfer_impossible_is_explained(
     assert control.transfers == []
     assert fake_call.ends == [{"outcome": "answered", "reason": "session closed"}]  # the call went on
     assert fake_call.transfer_failures == ([486] if fail else [])  # a refused REFER is on the call's record
+    assert control.started_before_refer == ([1] if fail else [])  # nothing is started that cannot be tried
+    assert fake_call.transfers_started == (1 if fail else 0)
 
 
 async def test_end_call_after_the_models_goodbye_says_no_second_one(dialer: FakeDialer, settings: AgentSettings) -> None:

@@ -67,9 +67,13 @@ async def test_every_field_collected_is_answered_and_completed(stack: Stack) -> 
     assert batch["outcomes"] == {"answered": 1} and batch["counts"]["completed"] == 1
 
 
-async def test_hang_up_after_some_fields_is_partially_collected_and_retried_for_the_rest(stack: Stack) -> None:
+@pytest.mark.parametrize("status", ["answered", "declined", "unknown"])
+async def test_hang_up_after_some_fields_is_partially_collected_and_retried_for_the_rest(stack: Stack, status: str) -> None:
+    """"I'd rather not say" (declined) and "I don't know" settle a field for this call as an answer does: for the
+    outcome, and for the retry, which does not ask it again."""
     batch_id, call_id, token, room = await _answered(stack, "+12125550116")
-    await _save(stack, call_id, token, "quota_attainment", "a hundred and twelve percent")
+    await _save(stack, call_id, token, "quota_attainment", "a hundred and twelve percent" if status == "answered" else "",
+                status=status)
     stack.clock.advance(timedelta(seconds=30))
     await stack.hang_up(room)  # the callee hangs up before the start date was asked
     call = (await stack.http.get(f"/api/calls/{call_id}")).json()
@@ -121,3 +125,4 @@ async def test_nothing_collected_on_the_last_attempt_fails_the_call(stack: Stack
     assert call["decisions"][-1]["code"] == "max_attempts"
     view = (await stack.http.get(f"/api/batches/{batch['id']}")).json()
     assert view["counts"]["failed"] == 1 and view["outcomes"] == {"nothing_collected": 1}
+

@@ -25,6 +25,7 @@ def test_outcome_strings_match_the_api_contract() -> None:
         "wrong_person",
         "no_longer_looking",
         "accepted_other_job",
+        "transferred",
         "partially_collected",
         "nothing_collected",
         "no_agent",
@@ -39,6 +40,9 @@ def test_outcome_strings_match_the_api_contract() -> None:
         (Outcome.ANSWERED, 5, None),
         (Outcome.INVALID_NUMBER, 1, None),
         (Outcome.INVALID_NUMBER, 3, None),
+        (Outcome.TRANSFERRED, 1, None),  # the candidate spoke to a person: the bot never rings them again
+        (Outcome.TRANSFERRED, 4, None),
+        ("transferred", 2, None),
         (Outcome.BUSY, 1, 15 * M),
         (Outcome.BUSY, 2, 15 * M),
         (Outcome.BUSY, 10, 15 * M),
@@ -74,7 +78,7 @@ def test_every_outcome_is_covered_and_delays_never_shrink() -> None:
     for outcome in Outcome:
         delays = [retry_delay(outcome, n) for n in range(1, 30)]
         if outcome in (Outcome.ANSWERED, Outcome.INVALID_NUMBER, Outcome.WRONG_PERSON, Outcome.NO_LONGER_LOOKING,
-                       Outcome.ACCEPTED_OTHER_JOB):
+                       Outcome.ACCEPTED_OTHER_JOB, Outcome.TRANSFERRED):
             assert delays == [None] * len(delays)
             continue
         assert all(d is not None and d > timedelta(0) for d in delays)
