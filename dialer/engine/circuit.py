@@ -7,7 +7,9 @@ A pure state machine (no I/O; time from an injected clock) so every transition i
 
 While open nothing is claimed, so calls stay queued instead of burning attempts against a dead provider. In
 half-open exactly one dial (the probe) is let through; if its result never comes back (the task died), another
-probe is allowed after `probe_timeout`. The breaker is per instance: each instance observes LiveKit for itself.
+probe is allowed after `probe_timeout`. A probe that never reached the trunk (no agent took its room's job, so nothing
+rang) proves nothing either way: it is released, and the next dial probes at once. The breaker is per instance: each
+instance observes LiveKit for itself.
 """
 
 from __future__ import annotations
@@ -84,6 +86,12 @@ class CircuitBreaker:
     def probe_started(self) -> None:
         if self.state is CircuitState.HALF_OPEN:
             self._probe_started_at = self._clock.now()
+
+    def release_probe(self) -> None:
+        """The probe ended without testing LiveKit's SIP side or the trunk: neither a success nor a failure, so the
+        circuit stays half-open and lets the next probe through now rather than after `probe_timeout`."""
+        if self.state is CircuitState.HALF_OPEN:
+            self._probe_started_at = None
 
     def may_place(self, *, probe: bool) -> bool:
         """At the moment of sending: a dial planned while closed is held back once the circuit has opened."""

@@ -123,6 +123,8 @@ class DialPlacer:
         return DialFailed(Outcome.ERROR, sip_status_code=None, detail=detail)
     async def _no_agent(self, dial: PlannedDial, detail: str) -> Recorder:
         log.warning("call %s not placed: %s; back to the queue", dial.request.call_id, detail)
+        if dial.probe and self._circuit is not None:
+            self._circuit.release_probe()  # nothing rang: the trunk is still untested, so the next call probes it
         if self._metrics is not None:
             self._metrics.agents.note_missing(self._clock.now())
         await self._close_room_quietly(dial.request.room_name)  # the job may still be taken late: end it too

@@ -292,8 +292,8 @@ async def give_back_attempt(
     session: AsyncSession, attempt: Attempt, call: Call, *, at: datetime, retry: RetryPolicy, detail: str
 ) -> bool:
     """No agent took the job, so the phone never rang: the attempt is closed as `no_agent` and given back (one more
-    allowed), and the call is queued again after a short back-off. No `call.ended` goes out: nobody was called.
-    False if the attempt had already ended."""
+    allowed), and the call is queued again after a short back-off. `call.not_placed` goes out, not `call.ended`:
+    nobody was called. False if the attempt had already ended."""
     if attempt.ended_at is not None:
         return False
     attempt.ended_at = at
@@ -302,18 +302,24 @@ async def give_back_attempt(
     call.lease_owner = None
     call.lease_expires_at = None
     call.updated_at = at
-    if call.current_attempt_id != attempt.id or call.state != CallState.DIALING:
-        return True
+    if call.current_attempt_id == attempt.id and call.state == CallState.DIALING:
+        await _queue_again(session, call, attempt, at=at, retry=retry, detail=detail)
+    events.call_not_placed(session, call, attempt, detail=detail)
+    return True
+
+
+async def _queue_again(
+    session: AsyncSession, call: Call, attempt: Attempt, *, at: datetime, retry: RetryPolicy, detail: str
+) -> None:
     call.max_attempts += 1  # not spent: the candidate was never rung
     if await _batch_cancelled(session, call):
         _cancel_instead_of_retrying(session, call, at, detail)
-        return True
+        return
     delay = retry.delay(Outcome.NO_AGENT, attempt.number) or timedelta(minutes=1)
     _move(call, CallState.SCHEDULED, at)
     call.next_attempt_at = at + delay
     reason = f"{detail}; the phone was not rung and the attempt is not counted; queued again in {int(delay.total_seconds())} s"
     _decide(session, call.id, at, DecisionCode.NO_AGENT, reason)
-    return True
 
 
 async def _opted_out(session: AsyncSession, call: Call) -> bool:

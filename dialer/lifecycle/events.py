@@ -34,14 +34,21 @@ def enqueue(session: AsyncSession, kind: str, payload: dict[str, Any], *, at: da
     )
 
 
-def attempt_ended(session: AsyncSession, call: Call, attempt: Attempt) -> None:
-    assert attempt.ended_at is not None
-    payload = {
+def _attempt_ref(call: Call, attempt: Attempt) -> dict[str, Any]:
+    """What every attempt-level event names first: which call, batch, candidate and attempt, and how it ended."""
+    return {
         "call_id": call.id,
         "batch_id": call.batch_id,
         "candidate_id": call.candidate_id,
         "attempt": attempt.number,
         "outcome": attempt.outcome,
+    }
+
+
+def attempt_ended(session: AsyncSession, call: Call, attempt: Attempt) -> None:
+    assert attempt.ended_at is not None
+    payload = {
+        **_attempt_ref(call, attempt),
         "number_flagged": attempt.outcome == "wrong_person",  # the number reached someone else: not retried
         "sip_status_code": attempt.sip_status_code,
         "started_at": _iso(attempt.started_at),
@@ -61,6 +68,23 @@ def attempt_ended(session: AsyncSession, call: Call, attempt: Attempt) -> None:
             at=attempt.ended_at,
             delay=REPORT_DELAY,
         )
+
+
+def call_not_placed(session: AsyncSession, call: Call, attempt: Attempt, *, detail: str) -> None:
+    """An attempt that never rang the candidate (no agent took its room's job) and was given back: not a `call.ended`,
+    since nobody was called and no attempt was spent, but the recruiter's system sees the attempt number it used and
+    when the call will be tried again (or that it was cancelled with its batch)."""
+    assert attempt.ended_at is not None
+    payload = {
+        **_attempt_ref(call, attempt),
+        "detail": detail,
+        "attempt_counted": False,
+        "at": _iso(attempt.ended_at),
+        "call_state": call.state,
+        "next_attempt_at": _iso(call.next_attempt_at),
+        "simulated": attempt.simulated,
+    }
+    enqueue(session, "call.not_placed", payload, at=attempt.ended_at)
 
 
 def field_collected(

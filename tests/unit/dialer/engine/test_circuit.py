@@ -101,6 +101,33 @@ def test_a_probe_that_never_reports_back_is_replaced_after_the_probe_timeout(
     assert breaker.allowance() == 1
 
 
+def test_a_released_probe_is_neither_success_nor_failure_and_the_next_probes_at_once(
+    breaker: CircuitBreaker, clock: ManualClock
+) -> None:
+    """No agent took the probe's job, so nothing rang: the trunk is untested, and waiting out the probe time-out
+    would stall every queued call for nothing."""
+    for _ in range(3):
+        breaker.record_failure()
+    clock.advance(COOLDOWN)
+    breaker.probe_started()
+    assert breaker.allowance() == 0
+    breaker.release_probe()
+    assert state(breaker) is CircuitState.HALF_OPEN and breaker.allowance() == 1  # no clock advance needed
+    assert breaker.times_opened == 1 and breaker.snapshot().consecutive_failures == 3
+    breaker.probe_started()
+    breaker.record_failure()  # the next probe reaches the dead trunk: open again, as any failed probe
+    assert state(breaker) is CircuitState.OPEN and breaker.times_opened == 2
+
+
+def test_releasing_outside_half_open_changes_nothing(breaker: CircuitBreaker, clock: ManualClock) -> None:
+    breaker.release_probe()
+    assert state(breaker) is CircuitState.CLOSED and breaker.allowance() is None
+    for _ in range(3):
+        breaker.record_failure()
+    breaker.release_probe()
+    assert state(breaker) is CircuitState.OPEN and breaker.allowance() == 0
+
+
 def test_snapshot_for_health(breaker: CircuitBreaker) -> None:
     assert breaker.snapshot().as_dict() == {
         "state": "closed", "consecutive_failures": 0, "opened_at": None, "retry_at": None, "times_opened": 0,
