@@ -46,7 +46,10 @@ class ChangeFeed:
 
         @event.listens_for(engine, "rollback")
         def _on_rollback(conn: Any) -> None:
-            conn.info.pop(_WROTE, None)
+            # A connection the database dropped has no info left to clear, and asking for it would raise in the
+            # middle of SQLAlchemy's rollback (PendingRollbackError), failing the request that hit the outage.
+            if not conn.invalidated:
+                conn.info.pop(_WROTE, None)
 
     @property
     def closed(self) -> bool:
