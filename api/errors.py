@@ -13,11 +13,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.request_guard import error_body
+from api.request_guard import DATABASE_UNAVAILABLE, error_body
 from api.schemas.rules import PATTERN_MESSAGES
 from dialer.errors import Conflict, DialerError, Forbidden, InvalidInput, NotFound, TooManyAttempts
+from dialer.store.retry import database_unavailable
 from dialer.telephony.base import TelephonyUnavailable
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _livekit_down(_: Request, exc: TelephonyUnavailable) -> JSONResponse:
         detail = f"LiveKit is not reachable right now ({exc.detail}); try again shortly"
         return JSONResponse(status_code=503, content=error_body(503, detail), headers={"Retry-After": "5"})
+
+    async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            log.error("database error: %s", type(exc).__name__, exc_info=exc)
+            return JSONResponse(status_code=500, content=error_body(500, "internal error"))
+        log.warning("database unavailable (%s): answered 503", type(exc).__name__)
+        return JSONResponse(status_code=503, content=error_body(503, DATABASE_UNAVAILABLE), headers={"Retry-After": "5"})
+
+    # A database outage (asyncpg's refused connection arrives as a bare ConnectionError, not wrapped by SQLAlchemy).
+    app.add_exception_handler(DBAPIError, _database_down)
+    app.add_exception_handler(ConnectionError, _database_down)
 
     @app.exception_handler(TooManyAttempts)
     async def _too_many(_: Request, exc: TooManyAttempts) -> JSONResponse:

@@ -15,6 +15,7 @@ used to be read and parsed before its 401. This ASGI middleware runs first:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -27,6 +28,7 @@ from api.limits import ApiLimits, retry_after_header
 from api.web import session as web_session
 from dialer import credentials
 from dialer.ratelimit import Verdict
+from dialer.store.retry import database_unavailable
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,7 +36,10 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+log = logging.getLogger(__name__)
+
 KB = 1024
+DATABASE_UNAVAILABLE = "the database is unavailable right now; try again shortly"
 MB = 1024 * KB
 DEFAULT_BODY_LIMIT = 64 * KB
 # (method, path prefix) → the largest body accepted; the first match wins, so longer prefixes come first.
@@ -202,7 +207,15 @@ class RequestGuard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         path: str = scope.get("path", "")
         if path.startswith("/api/") or (path == "/web/login" and scope.get("method") == "POST"):
-            if not await self._authenticate(scope, path, headers, send):
+            try:
+                authenticated = await self._authenticate(scope, path, headers, send)
+            except Exception as exc:  # the rate limits live in the database
+                if not database_unavailable(exc):
+                    raise
+                log.warning("database unavailable (%s): answered 503", type(exc).__name__)
+                await _respond(send, 503, DATABASE_UNAVAILABLE, headers={"Retry-After": "5"})
+                return
+            if not authenticated:
                 return
         limit = body_limit(scope.get("method", "GET"), path)
         declared = headers.get("content-length")

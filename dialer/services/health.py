@@ -8,6 +8,7 @@ from dialer.clock import Clock
 from dialer.engine.circuit import CircuitBreaker, CircuitState
 from dialer.engine.metrics import DialerMetrics
 from dialer.store.db import Database
+from dialer.store.retry import database_unavailable
 
 
 class HealthService:
@@ -36,9 +37,16 @@ class HealthService:
 
     async def check(self) -> dict[str, object]:
         """"degraded" (the API still works) while the circuit breaker has dialling paused or probing, or while agents
-        are unavailable (calls wait in the queue, nothing rings)."""
-        async with self._db.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        are unavailable (calls wait in the queue, nothing rings); "unavailable" when the database cannot be reached
+        (nothing works: a load balancer should stop sending this instance requests)."""
+        try:
+            async with self._db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            return {"status": "unavailable", "database": self._db.dialect, "database_error": type(exc).__name__,
+                    **self.details()}
         status = "degraded" if self.degraded else "ok"
         return {"status": status, "database": self._db.dialect, **self.details()}
 

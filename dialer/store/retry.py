@@ -8,10 +8,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (so a later try may work), as opposed to a
+    statement it refused (a constraint, a bad query: a bug that a retry would only repeat)."""
+    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 async def with_retries(work: Callable[[], Awaitable[T]], *, what: str, attempts: int = 4, base_delay_s: float = 0.05) -> T:
