@@ -84,10 +84,10 @@ class DialPlacer:
             if slot is None:
                 return None
             if self._circuit is not None and not self._circuit.may_place(probe=dial.probe):
-                log.warning("call %s not placed: the LiveKit circuit opened while it waited", call_id)
+                log.warning("call %s not placed: the LiveKit circuit opened while it waited; back to the queue", call_id)
                 await self._close_room_quietly(dial.request.room_name)
-                detail = "not placed: LiveKit circuit open"
-                return partial(self._record_end, dial.attempt_id, Outcome.ERROR, None, detail)
+                detail = "held back before it rang: the LiveKit circuit opened while the call waited for its CPS slot"
+                return partial(self._record_given_back, dial.attempt_id, detail, Outcome.NOT_PLACED)
             await self._telephony.place(dial.request)
         except DialFailed as reported:
             failed = await self._settle_ringing_timeout(dial, reported)
@@ -128,7 +128,7 @@ class DialPlacer:
         if self._metrics is not None:
             self._metrics.agents.note_missing(self._clock.now())
         await self._close_room_quietly(dial.request.room_name)  # the job may still be taken late: end it too
-        return partial(self._record_given_back, dial.attempt_id, detail)
+        return partial(self._record_given_back, dial.attempt_id, detail, Outcome.NO_AGENT)
 
     async def _wait_for_slot(self, dial: PlannedDial) -> datetime | None:
         """Sleep until the slot; past it by more than guard / 4, take a new one. None: no slot to be had (database
@@ -185,12 +185,13 @@ class DialPlacer:
                 attempt, call = found
                 mark_answered(attempt, call, self._clock.now(), self._config.lease)
 
-    async def _record_given_back(self, attempt_id: str, detail: str) -> None:
+    async def _record_given_back(self, attempt_id: str, detail: str, outcome: Outcome) -> None:
         async with self._db.transaction() as session:
             found = await load_attempt(session, attempt_id)
             if found is not None:
                 attempt, call = found
-                await give_back_attempt(session, attempt, call, at=self._clock.now(), retry=self._config.retry, detail=detail)
+                await give_back_attempt(session, attempt, call, at=self._clock.now(), retry=self._config.retry,
+                                        detail=detail, outcome=outcome)
 
     async def _record_end(self, attempt_id: str, outcome: Outcome, sip_status: int | None, detail: str) -> None:
         async with self._db.transaction() as session:

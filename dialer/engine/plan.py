@@ -22,6 +22,7 @@ from dialer.lifecycle import LeaseRules
 from dialer.lifecycle.calls import close_unstarted, reschedule, start_attempt
 from dialer.policy import DEFAULT_HOLIDAYS, Action, CallingWindow, HolidayCalendar, Outcome, RetryPolicy, decide
 from dialer.policy.local_rules import CAP_PERIOD, callee_rules
+from dialer.policy.outcome import GIVEN_BACK
 from dialer.store.db import Database
 from dialer.store.ids import new_id
 from dialer.store.models import Attempt, Batch, Call, Candidate, DoNotCall
@@ -199,8 +200,9 @@ async def _context(
         .where(
             Candidate.phone.in_(capped),
             Attempt.started_at > since,
-            # An attempt given back for want of an agent never rang anyone: not a call under the state's cap.
-            or_(Attempt.outcome.is_(None), Attempt.outcome != Outcome.NO_AGENT.value),
+            # An attempt given back (no agent, or held back as the circuit opened) never rang anyone: not a call
+            # under the state's cap.
+            or_(Attempt.outcome.is_(None), Attempt.outcome.notin_([given.value for given in GIVEN_BACK])),
         )
     )
     for phone, started_at in dials.all():

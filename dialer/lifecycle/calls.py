@@ -25,7 +25,7 @@ from dialer.lifecycle.lease import LeaseRules
 from dialer.lifecycle.states import ACTIVE, CallState, check
 from dialer.lifecycle.trail import decide as _decide
 from dialer.policy import DecisionCode, Outcome, RetryPolicy
-from dialer.policy.outcome import CANDIDATE_CLOSED, INCOMPLETE
+from dialer.policy.outcome import CANDIDATE_CLOSED, GIVEN_BACK, INCOMPLETE
 from dialer.store.ids import new_id
 from dialer.store.models import Attempt, Batch, Call, Candidate, Decision
 
@@ -289,37 +289,42 @@ def _cancel_instead_of_retrying(session: AsyncSession, call: Call, at: datetime,
 
 
 async def give_back_attempt(
-    session: AsyncSession, attempt: Attempt, call: Call, *, at: datetime, retry: RetryPolicy, detail: str
+    session: AsyncSession, attempt: Attempt, call: Call, *, at: datetime, retry: RetryPolicy, detail: str,
+    outcome: Outcome = Outcome.NO_AGENT,
 ) -> bool:
-    """No agent took the job, so the phone never rang: the attempt is closed as `no_agent` and given back (one more
-    allowed), and the call is queued again after a short back-off. `call.not_placed` goes out, not `call.ended`:
-    nobody was called. False if the attempt had already ended."""
+    """The phone never rang (no agent took the job, or the dial was held back as the circuit opened): the attempt is
+    closed as `outcome` (one of GIVEN_BACK) and given back (one more allowed), and the call is queued again after a
+    short back-off. `call.not_placed` goes out, not `call.ended`: nobody was called. False if the attempt had already
+    ended."""
+    if outcome not in GIVEN_BACK:
+        raise ValueError(f"{outcome} rang someone: it is not given back")
     if attempt.ended_at is not None:
         return False
     attempt.ended_at = at
-    attempt.outcome = Outcome.NO_AGENT.value
+    attempt.outcome = outcome.value
     attempt.error = detail[:500]
     call.lease_owner = None
     call.lease_expires_at = None
     call.updated_at = at
     if call.current_attempt_id == attempt.id and call.state == CallState.DIALING:
-        await _queue_again(session, call, attempt, at=at, retry=retry, detail=detail)
+        await _queue_again(session, call, attempt, outcome, at=at, retry=retry, detail=detail)
     events.call_not_placed(session, call, attempt, detail=detail)
     return True
 
 
 async def _queue_again(
-    session: AsyncSession, call: Call, attempt: Attempt, *, at: datetime, retry: RetryPolicy, detail: str
+    session: AsyncSession, call: Call, attempt: Attempt, outcome: Outcome, *, at: datetime, retry: RetryPolicy,
+    detail: str,
 ) -> None:
     call.max_attempts += 1  # not spent: the candidate was never rung
     if await _batch_cancelled(session, call):
         _cancel_instead_of_retrying(session, call, at, detail)
         return
-    delay = retry.delay(Outcome.NO_AGENT, attempt.number) or timedelta(minutes=1)
+    delay = retry.delay(outcome, attempt.number) or timedelta(minutes=1)
     _move(call, CallState.SCHEDULED, at)
     call.next_attempt_at = at + delay
     reason = f"{detail}; the phone was not rung and the attempt is not counted; queued again in {int(delay.total_seconds())} s"
-    _decide(session, call.id, at, DecisionCode.NO_AGENT, reason)
+    _decide(session, call.id, at, DecisionCode(outcome.value), reason)  # no_agent or not_placed
 
 
 async def _opted_out(session: AsyncSession, call: Call) -> bool:

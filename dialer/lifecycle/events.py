@@ -71,9 +71,10 @@ def attempt_ended(session: AsyncSession, call: Call, attempt: Attempt) -> None:
 
 
 def call_not_placed(session: AsyncSession, call: Call, attempt: Attempt, *, detail: str) -> None:
-    """An attempt that never rang the candidate (no agent took its room's job) and was given back: not a `call.ended`,
-    since nobody was called and no attempt was spent, but the recruiter's system sees the attempt number it used and
-    when the call will be tried again (or that it was cancelled with its batch)."""
+    """An attempt that never rang the candidate (no agent took its room's job, or it was held back as the LiveKit
+    circuit opened) and was given back: not a `call.ended`, since nobody was called and no attempt was spent, but the
+    recruiter's system sees the attempt number it used and when the call will be tried again (or that it was
+    cancelled with its batch)."""
     assert attempt.ended_at is not None
     payload = {
         **_attempt_ref(call, attempt),

@@ -79,6 +79,7 @@ class DecisionCode(StrEnum):
     PARTIALLY_COLLECTED = "partially_collected"
     NOTHING_COLLECTED = "nothing_collected"
     NO_AGENT = "no_agent"  # no agent took the job: not rung, the attempt given back, queued again
+    NOT_PLACED = "not_placed"  # held back as the LiveKit circuit opened: not rung, the attempt given back
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ class Outcome(StrEnum):
     NOTHING_COLLECTED = "nothing_collected"  # this attempt collected none of them
     # No agent took the room's job in time: the phone never rang, and the attempt is given back.
     NO_AGENT = "no_agent"
+    # Held back before it rang (the LiveKit circuit opened while the dial waited for its CPS slot): given back too.
+    NOT_PLACED = "not_placed"
 
 
 NEVER_RETRIED = frozenset(
@@ -37,3 +39,5 @@ NEVER_RETRIED = frozenset(
 INCOMPLETE = frozenset({Outcome.PARTIALLY_COLLECTED, Outcome.NOTHING_COLLECTED})
 # Answered conversations that close the call for good (the candidate said so).
 CANDIDATE_CLOSED = frozenset({Outcome.NO_LONGER_LOOKING, Outcome.ACCEPTED_OTHER_JOB})
+# Attempts that never rang anyone: closed, given back (not counted against max_attempts), and queued again.
+GIVEN_BACK = frozenset({Outcome.NO_AGENT, Outcome.NOT_PLACED})

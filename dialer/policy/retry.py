@@ -55,6 +55,8 @@ class RetryPolicy:
     nothing_collected: Backoff | None = field(default=Backoff(timedelta(hours=2), factor=2.0, cap=timedelta(hours=24)))
     # Nothing rang (no agent was free): soon, backing off while the workers stay away.
     no_agent: Backoff | None = field(default=Backoff(timedelta(seconds=30), factor=2.0, cap=timedelta(minutes=10)))
+    # Held back as the circuit opened: due again soon; the open circuit itself keeps it queued until LiveKit is back.
+    not_placed: Backoff | None = field(default=Backoff(timedelta(seconds=30)))
 
     def scaled(self, scale: float) -> RetryPolicy:
         """Every delay (and cap) times `scale`, at least a second each: the sandbox's "time you can watch"

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from dialer.caller_identity import CallerIdentity
 from dialer.clock import ManualClock
+from dialer.engine.circuit import CircuitBreaker
 from dialer.engine.dispatcher import DispatchConfig, Dispatcher
 from dialer.engine.reconciler import Reconciler
 from dialer.lifecycle import CallState
@@ -182,3 +183,36 @@ async def test_refused_before_the_request_left_ends_the_attempt_at_once(engine: 
     ((call, attempts, codes),) = await engine.calls()
     assert call.state == CallState.SCHEDULED and attempts[0].outcome == "error"
     assert codes == ["dial", "retry"]
+
+
+async def test_a_dial_held_back_as_the_circuit_opens_gives_its_attempt_back(database: Database, clock: ManualClock) -> None:
+    """Two calls claimed in one run; while the second waits for its CPS slot the circuit opens (another dial's trunk
+    failure): it is not placed, and since nobody was rung its attempt is given back and the call queued again, not
+    spent as an error (a circuit opening under load used to burn an attempt of every call waiting for a slot)."""
+    telephony = FakeTelephony()
+    breaker = CircuitBreaker(clock=clock, failure_threshold=1, cooldown=timedelta(seconds=60))
+    config = DispatchConfig(
+        trunk_id="ST_test", agent_name="dialer-agent", calls_per_second=1.0, max_concurrent=2,
+        window=CallingWindow(), retry=DEFAULT_RETRY_POLICY, secret="test-secret-key-0123456789",
+        dialer_url="http://127.0.0.1:8000", ringing_timeout_s=RINGING_S, max_call_duration_s=MAX_DURATION_S,
+        lease_s=LEASE_S, cps_guard_s=0.0,
+    )
+
+    async def slot_wait_while_the_trunk_fails(_: float) -> None:
+        breaker.record_failure()  # the trunk fails while this dial waits for its slot
+
+    dispatcher = Dispatcher(db=database, clock=clock, telephony=telephony, config=config, owner="me",
+                            sleep=slot_wait_while_the_trunk_fails, circuit=breaker)
+    engine = Engine(database, clock, telephony, dispatcher, reconciler=None)  # type: ignore[arg-type]
+    try:
+        await engine.batch(ANSWERS, "+12125550101")
+        await engine.dispatch()
+    finally:
+        await dispatcher.stop()
+    assert len(telephony.placed) == 1  # the first had its slot at once; the second never left
+    held = [(call, attempts, codes) for call, attempts, codes in await engine.calls() if call.state != CallState.IN_CALL]
+    ((call, attempts, codes),) = held
+    assert [a.outcome for a in attempts] == ["not_placed"] and attempts[0].ended_at == clock.now()
+    assert call.state == CallState.SCHEDULED and call.attempts_made == 1 and call.max_attempts == 4  # given back
+    assert call.next_attempt_at == clock.now() + timedelta(seconds=30)
+    assert codes == ["dial", "not_placed"]

@@ -29,6 +29,7 @@ def test_outcome_strings_match_the_api_contract() -> None:
         "partially_collected",
         "nothing_collected",
         "no_agent",
+        "not_placed",
     ]
     assert Outcome("no_answer") is Outcome.NO_ANSWER
 
@@ -157,3 +158,8 @@ def test_answered_but_incomplete_calls_are_retried() -> None:
     assert retry_delay(Outcome.NOTHING_COLLECTED, 2) == timedelta(hours=4)
     assert retry_delay(Outcome.NOTHING_COLLECTED, 9) == timedelta(hours=24)
     assert retry_delay(Outcome.ANSWERED, 1) is None
+
+
+def test_a_dial_held_back_as_the_circuit_opened_is_due_again_in_30_s_however_often() -> None:
+    assert retry_delay(Outcome.NOT_PLACED, 1) == timedelta(seconds=30)
+    assert retry_delay(Outcome.NOT_PLACED, 7) == timedelta(seconds=30)  # the open circuit, not this delay, holds it
