@@ -3,8 +3,9 @@
 Two kinds, named so they aggregate correctly across instances:
 - per instance, updated as things happen: attempts ended by outcome (counted when the transaction that ended them
   commits), dial latency (CPS slot -> SIP final response), webhook-out failures, circuit state. Sum over instances.
-- global, read from the database on each scrape: calls by state and the queue depth (due calls not yet claimed).
-  Every instance reports the same figure: aggregate with max(), not sum().
+- global, read from the database on each scrape: calls by state (the lifecycle's kept counts, a few rows whatever
+  the table's size) and the queue depth (due calls not yet claimed, counted up to 10,000). Every instance reports
+  the same figure: aggregate with max(), not sum().
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
 from dialer.engine import queue
 from dialer.engine.agent_availability import AgentAvailability
 from dialer.engine.circuit import CircuitBreaker, CircuitState
-from dialer.lifecycle import CallState
+from dialer.lifecycle import CallState, counts
 from dialer.store.db import Database
-from dialer.store.models import Call
 
+QUEUE_DEPTH_COUNTED_UP_TO = 10_000  # a deeper queue reads as this: a scrape counts at most this many due calls
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -73,8 +73,12 @@ class _InstanceCollector(Collector):
 
 
 class DialerMetrics:
-    def __init__(self, *, circuit: CircuitBreaker, webhook_failures: Callable[[], int], trunk_id: str) -> None:
+    def __init__(
+        self, *, circuit: CircuitBreaker, webhook_failures: Callable[[], int], trunk_id: str,
+        queue_depth_up_to: int = QUEUE_DEPTH_COUNTED_UP_TO,
+    ) -> None:
         self._trunk_id = trunk_id
+        self._queue_depth_up_to = queue_depth_up_to
         self.agents = AgentAvailability()
         self.registry = CollectorRegistry(auto_describe=True)
         self.attempts_ended = Counter(
@@ -87,7 +91,9 @@ class DialerMetrics:
         )
         self.calls = Gauge("dialer_calls", "Calls by state (whole database)", ["state"], registry=self.registry)
         self.queue_depth = Gauge(
-            "dialer_queue_due_calls", "Scheduled calls due now and not yet claimed, on this instance's trunk",
+            "dialer_queue_due_calls",
+            f"Scheduled calls due now and not yet claimed, on this instance's trunk (counted up to "
+            f"{QUEUE_DEPTH_COUNTED_UP_TO}: a deeper queue reads {QUEUE_DEPTH_COUNTED_UP_TO})",
             registry=self.registry,
         )
         self.registry.register(_InstanceCollector(circuit, webhook_failures, self.agents))
@@ -101,13 +107,14 @@ class DialerMetrics:
         self.dial_latency.observe(max(0.0, seconds))
 
     async def refresh(self, db: Database, now: datetime) -> None:
-        """The database-wide gauges, read at scrape time (one indexed GROUP BY and one COUNT)."""
+        """The database-wide gauges, read at scrape time: the kept counts, and due calls counted up to a bound, so
+        a scrape's cost does not grow with the calls table."""
         async with db.sessions() as session:
-            rows = (await session.execute(select(Call.state, func.count()).group_by(Call.state))).all()
-            due = await queue.count_due(session, trunk_id=self._trunk_id, now=now)
-        counts = {state.value: 0 for state in CallState}
-        counts.update({str(state): int(n) for state, n in rows})
-        for state, n in counts.items():
+            kept = await counts.by_state(session)
+            due = await queue.count_due(session, trunk_id=self._trunk_id, now=now, at_most=self._queue_depth_up_to)
+        by_state = {state.value: 0 for state in CallState}
+        by_state.update(kept)
+        for state, n in by_state.items():
             self.calls.labels(state=state).set(n)
         self.queue_depth.set(due)
 

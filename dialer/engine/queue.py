@@ -67,9 +67,13 @@ async def next_due_at(session: AsyncSession, *, trunk_id: str) -> datetime | Non
     return value
 
 
-async def count_due(session: AsyncSession, *, trunk_id: str, now: datetime) -> int:
-    """The queue depth: what `claim_due` would find with no limit."""
-    return int(await session.scalar(select(func.count()).select_from(Call).where(*_due(trunk_id, now))) or 0)
+async def count_due(session: AsyncSession, *, trunk_id: str, now: datetime, at_most: int | None = None) -> int:
+    """The queue depth: what `claim_due` would find with no limit; `at_most` stops counting there (its cost is the
+    rows it reads: a million due calls take a second to count)."""
+    due = select(Call.id).where(*_due(trunk_id, now))
+    if at_most is not None:
+        due = due.limit(at_most)
+    return int(await session.scalar(select(func.count()).select_from(due.subquery())) or 0)
 
 
 async def take_new_slot(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from dialer import agent_dispatch
 from dialer.clock import Clock
-from dialer.lifecycle import LeaseRules
+from dialer.lifecycle import LeaseRules, counts
 from dialer.lifecycle.calls import claim_expired, end_attempt, keep_ringing, load_attempt, mark_answered
 from dialer.policy import Outcome, RetryPolicy
 from dialer.store.db import Database
@@ -50,6 +50,8 @@ class Reconciler:
     async def run_once(self, limit: int = 50) -> int:
         """Returns how many stuck attempts were settled (ended or confirmed live)."""
         now = self._clock.now()
+        async with self._db.transaction() as session:
+            await counts.fold(session)  # the kept counts' rows since the last run become one per state
         async with self._db.transaction() as session:
             calls = await claim_expired(session, now=now, owner=self._owner, lease=self._lease, limit=limit)
             stuck = []

@@ -10,6 +10,7 @@ module writes these columns.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.caller_identity import CallerIdentity
 from dialer.fields import missing_fields
-from dialer.lifecycle import events
+from dialer.lifecycle import counts, events
 from dialer.lifecycle.collected import answered_outcome
 from dialer.lifecycle.lease import LeaseRules
 from dialer.lifecycle.states import ACTIVE, CallState, check
@@ -31,8 +32,10 @@ from dialer.store.models import Attempt, Batch, Call, Candidate, Decision
 
 
 def _move(call: Call, to: CallState, at: datetime) -> None:
-    call.state = check(call.state, to).value
+    source = call.state
+    call.state = check(source, to).value
     call.updated_at = at
+    counts.moved(call, source, call.state)
 
 
 # -- new calls ------------------------------------------------------------------------------------------------------
@@ -75,6 +78,8 @@ def new_call_row(
 
 async def insert_calls(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     await session.execute(insert(Call), list(rows))
+    for state, n in Counter(row["state"] for row in rows).items():
+        counts.added(session, state, n)
 
 
 # -- the dispatcher's decisions -------------------------------------------------------------------------------------
@@ -130,11 +135,17 @@ def close_unstarted(
 async def cancel_batch_calls(session: AsyncSession, batch_id: str, now: datetime) -> None:
     """Every scheduled call of a cancelled batch, in two statements whatever the batch's size."""
     scheduled = (Call.batch_id == batch_id, Call.state == CallState.SCHEDULED.value)
-    ids = list(await session.scalars(select(Call.id).where(*scheduled)))
     check(CallState.SCHEDULED, CallState.CANCELLED)
-    await session.execute(
-        update(Call).where(*scheduled).values(state=CallState.CANCELLED.value, next_attempt_at=None, updated_at=now)
+    # RETURNING: the calls this statement moved (one another transaction dialled meanwhile is not among them).
+    ids = list(
+        await session.scalars(
+            update(Call)
+            .where(*scheduled)
+            .values(state=CallState.CANCELLED.value, next_attempt_at=None, updated_at=now)
+            .returning(Call.id)
+        )
     )
+    counts.moved_many(session, CallState.SCHEDULED.value, CallState.CANCELLED.value, len(ids))
     if ids:
         code, reason = DecisionCode.BATCH_CANCELLED.value, "the batch was cancelled"
         await session.execute(insert(Decision), [{"call_id": i, "at": now, "code": code, "reason": reason} for i in ids])

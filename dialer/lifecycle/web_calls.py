@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.fields import missing_fields
+from dialer.lifecycle import counts
 from dialer.lifecycle.sessions import open_voice_session
 from dialer.lifecycle.states import CallState
 from dialer.store.ids import new_id
@@ -86,6 +87,7 @@ async def open_web_call(
             updated_at=now,
         )
     )
+    counts.added(session, CallState.IN_CALL.value)
     await session.flush()
     session.add(Attempt(id=attempt_id, call_id=call_id, number=1, started_at=now, report_sent=False))
     await session.flush()

@@ -149,6 +149,18 @@ class Call(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class CallCount(Base):
+    """Calls by state, kept by the lifecycle in the transaction of each change as rows that are only inserted (each a
+    change to one state's count) and folded now and then (dialer/lifecycle/counts.py): what /metrics sums instead
+    of counting the calls table."""
+
+    __tablename__ = "call_counts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    state: Mapped[str] = mapped_column(String(20))
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class Attempt(Base):
     """One dial. Written (with `started_at`) before the SIP request leaves: the at-most-once record."""
 

@@ -11,6 +11,7 @@ import pytest
 
 from config.settings import Settings
 from dialer.clock import ManualClock
+from dialer.engine.metrics import DialerMetrics
 from dialer.runtime import Runtime
 from dialer.store.db import Database
 from tests.stack import Stack, running_stack
@@ -71,6 +72,23 @@ async def test_metrics_follow_the_calls(stack: Stack, clock: ManualClock) -> Non
 
     clock.advance(timedelta(minutes=15))
     assert value((await stack.http.get("/metrics")).text, "dialer_queue_due_calls") == 1
+
+
+async def test_the_queue_depth_is_counted_up_to_its_bound(stack: Stack) -> None:
+    """A scrape reads at most the bound's worth of due calls (a million due calls took a second to count); calls by
+    state are the kept counts, exact whatever the size."""
+    ids = []
+    for index in range(3):
+        body = {"external_id": f"q{index}", "name": "Q", "phone": BUSY, "required_fields": ["start_date"]}
+        ids.append((await stack.http.post("/api/candidates", json=body)).json()["id"])
+    await stack.http.post("/api/batches", json={"candidate_ids": ids})
+    bounded = DialerMetrics(circuit=stack.runtime.circuit, webhook_failures=lambda: 0,
+                            trunk_id=stack.runtime.settings.sip_outbound_trunk_id, queue_depth_up_to=2)
+    await bounded.refresh(stack.runtime.db, stack.clock.now())
+    text = bounded.render().decode()
+    assert value(text, "dialer_queue_due_calls") == 2
+    assert value(text, 'dialer_calls{state="scheduled"}') == 3
+    assert value((await stack.http.get("/metrics")).text, "dialer_queue_due_calls") == 3  # the default bound: 10,000
 
 
 async def test_each_runtime_has_its_own_registry(settings: Settings, clock: ManualClock) -> None:
