@@ -139,6 +139,7 @@ class Runtime:
             metrics=metrics,
             legs=legs,
         )
+        db.on_commit(dispatcher.note_commit)  # a line freed here wakes a dispatcher that found none
         wakeups = Wakeups(db=db, trunk_id=settings.sip_outbound_trunk_id, wake=dispatcher.wake)
         # A leg's departure webhook may reach another instance than the dial task waiting for its status.
         wakeups.subscribe(LEG_STATUS_CHANNEL, legs.heard)

@@ -71,6 +71,8 @@ class PlannedDial:
 class Plan:
     dials: list[PlannedDial]
     claimed: int  # due calls claimed; more than were planned means some were rescheduled or closed instead
+    next_slot_at: datetime | None = None  # the trunk's next free CPS slot after this plan (any instance's dials)
+    lines_full: bool = False  # every line of the trunk was taken: nothing could be planned until one frees
 
 
 class DialPlanner:
@@ -91,7 +93,8 @@ class DialPlanner:
             slot = max(budget.next_slot_at, now)
             horizon = now + timedelta(seconds=cfg.horizon_s)
             if room <= 0 or slot > horizon:
-                return Plan([], 0)  # every line or every slot in the horizon is taken (by any instance): claim nothing
+                # Every line or every slot in the horizon is taken (by any instance): claim nothing.
+                return Plan([], 0, next_slot_at=slot, lines_full=room <= 0)
             interval = cfg.slot_interval
             free_slots = int((horizon - slot) / interval) + 1
             # Claim no more than can be dialled now: with several instances most runs find only a few free slots,
@@ -99,7 +102,7 @@ class DialPlanner:
             limit = min(cfg.scan_limit, room, free_slots, allowance if allowance is not None else cfg.scan_limit)
             calls = await queue.claim_due(session, trunk_id=cfg.trunk_id, now=now, limit=limit)
             if not calls:
-                return Plan([], 0)
+                return Plan([], 0, next_slot_at=slot)
             candidates, batches, blocked, recent = await _context(session, calls, since=now - CAP_PERIOD)
             for call in calls:
                 candidate = candidates[call.candidate_id]
@@ -138,7 +141,7 @@ class DialPlanner:
                                     code=decision.code, reason=decision.reason)
             if planned:
                 budget.next_slot_at = slot
-        return Plan(planned, len(calls))
+        return Plan(planned, len(calls), next_slot_at=slot, lines_full=len(planned) >= room)
 
     def _start_attempt(
         self,

@@ -272,6 +272,7 @@ async def end_attempt(
         attempt.duration_s = max(0.0, (at - attempt.answered_at).total_seconds())
     call.last_outcome = outcome.value
     session.info.setdefault("attempts_ended", []).append(outcome.value)  # counted once committed (metrics)
+    _line_freed(session, call)
     call.lease_owner = None
     call.lease_expires_at = None
     call.updated_at = at
@@ -284,6 +285,11 @@ async def end_attempt(
             _next_state(session, call, attempt, outcome, at, retry, batch_cancelled=await _batch_cancelled(session, call))
     events.attempt_ended(session, call, attempt)
     return True
+
+
+def _line_freed(session: AsyncSession, call: Call) -> None:
+    """Noted for once the transaction commits: a dispatcher that found every line of the trunk taken wakes."""
+    session.info.setdefault("lines_freed", set()).add(call.trunk_id)
 
 
 async def _batch_cancelled(session: AsyncSession, call: Call) -> bool:
@@ -313,6 +319,7 @@ async def give_back_attempt(
         return False
     attempt.ended_at = at
     attempt.outcome = outcome.value
+    _line_freed(session, call)
     attempt.error = detail[:500]
     call.lease_owner = None
     call.lease_expires_at = None

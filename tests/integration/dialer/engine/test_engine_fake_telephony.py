@@ -3,12 +3,13 @@ without a LiveKit server or an API in between (those are tested end to end in th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from dialer.caller_identity import CallerIdentity
 from dialer.clock import ManualClock
@@ -16,6 +17,7 @@ from dialer.engine.circuit import CircuitBreaker
 from dialer.engine.dispatcher import DispatchConfig, Dispatcher
 from dialer.engine.reconciler import Reconciler
 from dialer.lifecycle import CallState
+from dialer.lifecycle.calls import end_attempt, load_attempt
 from dialer.policy import DEFAULT_RETRY_POLICY, CallingWindow, Outcome
 from dialer.services.batches import BatchInput, BatchService
 from dialer.services.candidates import CandidateInput, CandidateService
@@ -67,19 +69,22 @@ class Engine:
         return result
 
 
+CONFIG = DispatchConfig(
+    trunk_id="ST_test", agent_name="dialer-agent", calls_per_second=100.0, max_concurrent=2,
+    window=CallingWindow(), retry=DEFAULT_RETRY_POLICY,
+    secret="test-secret-key-0123456789", dialer_url="http://127.0.0.1:8000",
+    ringing_timeout_s=RINGING_S, max_call_duration_s=MAX_DURATION_S, lease_s=LEASE_S, cps_guard_s=0.0,
+)
+
+
+async def no_sleep(_: float) -> None:
+    return None
+
+
 @pytest.fixture
 async def engine(database: Database, clock: ManualClock) -> AsyncIterator[Engine]:
     telephony = FakeTelephony()
-    config = DispatchConfig(
-        trunk_id="ST_test", agent_name="dialer-agent", calls_per_second=100.0, max_concurrent=2,
-        window=CallingWindow(), retry=DEFAULT_RETRY_POLICY,
-        secret="test-secret-key-0123456789", dialer_url="http://127.0.0.1:8000",
-        ringing_timeout_s=RINGING_S, max_call_duration_s=MAX_DURATION_S, lease_s=LEASE_S, cps_guard_s=0.0,
-    )
-
-    async def no_sleep(_: float) -> None:
-        return None
-
+    config = CONFIG
     dispatcher = Dispatcher(db=database, clock=clock, telephony=telephony, config=config, owner="me", sleep=no_sleep)
     reconciler = Reconciler(db=database, clock=clock, telephony=telephony, retry=DEFAULT_RETRY_POLICY, owner="me",
                             lease_s=LEASE_S, ringing_timeout_s=RINGING_S, max_call_duration_s=MAX_DURATION_S)
@@ -216,3 +221,89 @@ async def test_a_dial_held_back_as_the_circuit_opens_gives_its_attempt_back(data
     assert call.state == CallState.SCHEDULED and call.attempts_made == 1 and call.max_attempts == 4  # given back
     assert call.next_attempt_at == clock.now() + timedelta(seconds=30)
     assert codes == ["dial", "not_placed"]
+
+
+# -- waking: no wake-up lost, and a run that found no slot or no line wakes when one frees (issue 16) ---------------
+
+
+@dataclass
+class FakeTimer:
+    """The dispatcher's timer, fired by the test: (delay asked for, callback)."""
+
+    pending: list[tuple[float, Callable[[], None]]] = field(default_factory=list)
+
+    def __call__(self, delay_s: float, callback: Callable[[], None]) -> FakeTimer:
+        self.pending.append((delay_s, callback))
+        return self
+
+    def cancel(self) -> None:
+        self.pending.clear()
+
+
+def _started(engine: Engine, timer: FakeTimer, **config: Any) -> Dispatcher:
+    """Another dispatcher on the engine's database, clock and telephony, with its own settings, started."""
+    dispatcher = Dispatcher(db=engine.db, clock=engine.clock, telephony=engine.telephony, owner="me", sleep=no_sleep,
+                            config=replace(CONFIG, **config), timer=timer)
+    dispatcher.running = True
+    engine.db.on_commit(dispatcher.note_commit)
+    return dispatcher
+
+
+async def test_a_wake_up_during_the_next_due_query_starts_another_run(engine: Engine) -> None:
+    """The call falls due, and its wake-up arrives, while the quiet run asks when the next call is due: before, the
+    wake-up only set a flag the finishing run never read again, and the call waited for the tick."""
+    await engine.batch(ANSWERS)
+    engine.clock.advance(timedelta(seconds=-1))  # not due for the first run
+    fired: list[bool] = []
+
+    def during_next_due(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "min(calls.next_attempt_at)" in statement and not fired:
+            fired.append(True)
+            engine.clock.advance(timedelta(seconds=1))
+            engine.dispatcher.wake()  # e.g. the timer set for this call, or a NOTIFY
+
+    event.listen(engine.db.engine.sync_engine, "before_cursor_execute", during_next_due)
+    engine.dispatcher.running = True
+    engine.dispatcher.wake()
+    await engine.dispatcher.drain()
+    assert fired == [True]
+    assert engine.telephony.placed_numbers() == [ANSWERS]
+
+
+async def test_calls_waiting_for_a_cps_slot_wake_when_the_next_slot_comes_into_the_horizon(engine: Engine) -> None:
+    """1 CPS, a 1 s horizon: two of three due calls get slots (now, +1 s); the third waits for the slot at +2 s,
+    which comes into the horizon at +1 s: the dispatcher wakes then, not at the next tick (an hour here)."""
+    phones = ("+12125550110", "+16465550110", "+17185550110")
+    for phone in phones:
+        engine.telephony.fails(phone, Outcome.BUSY, 486)
+    await engine.batch(*phones)
+    timer = FakeTimer()
+    dispatcher = _started(engine, timer, calls_per_second=1.0, horizon_s=1.0, max_concurrent=10, tick_s=3600.0)
+    dispatcher.wake()
+    await dispatcher.drain()
+    assert len(engine.telephony.placed) == 2
+    ((delay, wake),) = timer.pending
+    assert delay == pytest.approx(1.0)
+    engine.clock.advance(timedelta(seconds=1))
+    wake()
+    await dispatcher.drain()
+    assert sorted(engine.telephony.placed_numbers()) == sorted(phones)
+    await dispatcher.stop()
+
+
+async def test_calls_waiting_for_a_line_wake_when_an_attempt_ends_here(engine: Engine) -> None:
+    """One line, held by an answered call: the second call waits; the answered call's end (as a webhook records
+    it, in its own transaction) wakes the dispatcher at once."""
+    await engine.batch(ANSWERS, "+12125550101")
+    dispatcher = _started(engine, FakeTimer(), max_concurrent=1, tick_s=3600.0)
+    dispatcher.wake()
+    await dispatcher.drain()
+    (first,) = engine.telephony.placed
+    async with engine.db.transaction() as session:
+        found = await load_attempt(session, first.attempt_id)
+        assert found is not None
+        await end_attempt(session, *found, at=engine.clock.now(), outcome=None, sip_status_code=None,
+                          retry=DEFAULT_RETRY_POLICY)
+    await dispatcher.drain()
+    assert len(engine.telephony.placed) == 2
+    await dispatcher.stop()
