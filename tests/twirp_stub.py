@@ -6,7 +6,8 @@ the adapter and the agent's call control are still driven through the real livek
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ class TwirpStub:
     protobuf, or a TwirpError); requests are kept by method."""
 
     def __init__(self) -> None:
-        self.answers: dict[str, Answer | Callable[[], Answer]] = {}
+        self.answers: dict[str, Answer | Callable[[], Answer | Awaitable[Answer]]] = {}
         self.requests: dict[str, list[bytes]] = {}
         self.url = ""
         self._server = LoopbackServer()
@@ -44,6 +45,8 @@ class TwirpStub:
         answer = self.answers.get(method)
         if callable(answer):
             answer = answer()
+        if inspect.isawaitable(answer):  # an answer the test holds back until it lets it go
+            answer = await answer
         if answer is None:
             return web.json_response({"code": "unimplemented", "msg": f"{method} not stubbed"}, status=501)
         if isinstance(answer, TwirpError):

@@ -81,15 +81,22 @@ class LiveKitTelephony:
         self._backoff = backoff
         self._sleep = sleep
         self._client: api.LiveKitAPI | None = None
+        self._session: aiohttp.ClientSession | None = None
 
     def _api(self) -> api.LiveKitAPI:
         # Created lazily inside the running loop (aiohttp sessions are bound to one).
         if self._client is None:
+            # No connection limit (aiohttp's default is 100): a ringing call's CreateSIPParticipant holds its
+            # connection until answered, so with 100 calls ringing the 101st request would wait, past its CPS slot,
+            # for one to free. The lines cap (max_concurrent_calls) bounds how many are open.
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._timeout), connector=aiohttp.TCPConnector(limit=0)
+            )
             self._client = api.LiveKitAPI(
                 self.url,
                 self._key,
                 self._secret,
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                session=self._session,
                 failover=False,  # one region: a retry elsewhere could ring the callee twice
             )
         return self._client
@@ -254,4 +261,7 @@ class LiveKitTelephony:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        if self._session is not None:
+            await self._session.close()  # ours: the client leaves a session it was given open
+            self._session = None
 

@@ -1,0 +1,50 @@
+"""The adapter's HTTP client keeps no connection limit: each ringing call's CreateSIPParticipant (wait_until_answered)
+holds a connection until the callee answers, so with aiohttp's default limit of 100 the 101st call's request waited
+in the client, past its CPS slot, until a ringing call ended. Through the real livekit-api client over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from livekit.protocol.sip import SIPParticipantInfo
+
+from dialer.telephony.base import DialRequest
+from dialer.telephony.livekit import LiveKitTelephony
+from tests.twirp_stub import TwirpStub
+
+SIP_METHOD = "livekit.SIP/CreateSIPParticipant"
+RINGING = 101  # one more than aiohttp's default connection limit
+REQUEST = DialRequest(
+    call_id="c", attempt_id="a", room_name="call-c-1", phone_e164="+12125550100", trunk_id="ST_x",
+    agent_name="dialer-agent", agent_metadata="{}", participant_identity="callee-c", participant_name="C",
+)
+
+
+async def test_the_101st_ringing_call_reaches_livekit_while_100_are_still_ringing() -> None:
+    livekit = TwirpStub()
+    arrived = 0
+    all_ringing, answer = asyncio.Event(), asyncio.Event()
+
+    async def ring_until_told() -> SIPParticipantInfo:
+        nonlocal arrived
+        arrived += 1
+        if arrived == RINGING:
+            all_ringing.set()
+        await answer.wait()
+        return SIPParticipantInfo(participant_identity="callee", sip_call_id="SCL_x")
+
+    livekit.answers[SIP_METHOD] = ring_until_told
+    await livekit.start()
+    telephony = LiveKitTelephony(url=livekit.url, api_key="key", api_secret="secret-0123456789abcdef0123456789")
+    calls = [asyncio.create_task(telephony.place(replace(REQUEST, room_name=f"call-c{i}-1"))) for i in range(RINGING)]
+    try:
+        await asyncio.wait_for(all_ringing.wait(), timeout=10)  # before: 100 arrived, the 101st waited for a connection
+        answer.set()
+        results = await asyncio.gather(*calls)
+        assert len(results) == RINGING and all(r.sip_call_id == "SCL_x" for r in results)
+    finally:
+        answer.set()
+        await asyncio.gather(*calls, return_exceptions=True)
+        await telephony.close()
+        await livekit.stop()
