@@ -110,7 +110,8 @@ class Settings(BaseSettings):
     agent_wait_s: float = Field(default=10.0, ge=1, le=30)
 
     # Limits per trunk (global across instances).
-    calls_per_second: float = Field(default=1.0, gt=0, le=100)
+    # Carriers sell from 1 to hundreds of calls per second per trunk.
+    calls_per_second: float = Field(default=1.0, gt=0, le=1000)
     max_concurrent_calls: int = Field(default=10, ge=1, le=10_000)
     dispatch_interval_s: float = Field(default=2.0, gt=0, le=60)
     dial_lease_s: int = Field(default=120, ge=10)

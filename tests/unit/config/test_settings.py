@@ -36,6 +36,8 @@ def test_example_file_is_valid_and_documents_every_setting() -> None:
         ("DIALER_DATABASE_URL", "mysql://x", "DIALER_DATABASE_URL"),
         # livekit-server cuts a waiting CreateSIPParticipant off at 80 s, set-up included.
         ("DIALER_RINGING_TIMEOUT_S", "61", "DIALER_RINGING_TIMEOUT_S"),
+        ("DIALER_CALLS_PER_SECOND", "1001", "DIALER_CALLS_PER_SECOND"),
+        ("DIALER_CALLS_PER_SECOND", "0", "DIALER_CALLS_PER_SECOND"),
     ],
 )
 def test_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, env: str, value: str, named: str) -> None:
@@ -43,6 +45,12 @@ def test_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, env: str, value: 
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert named in str(caught.value)
+
+
+def test_calls_per_second_goes_up_to_1000(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trunks sold at hundreds of CPS (the bound was 100)."""
+    monkeypatch.setenv("DIALER_CALLS_PER_SECOND", "1000")
+    assert load_settings().calls_per_second == 1000
 
 
 def test_real_livekit_refuses_development_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
