@@ -44,6 +44,7 @@ class CalleePhone:
         self.prefix = daytime_prefix()
         self._phone: SipPhone | None = None
         self._uses = 0
+        self._given: set[str] = set()
 
     @property
     def address(self) -> str:
@@ -56,6 +57,12 @@ class CalleePhone:
         return self._phone
 
     def number(self, last_two: str) -> str:
+        """One number per scenario for the whole session: the stage's `dialer serve` keeps each number's candidate,
+        do-not-call entry and calls, so a second scenario on the same number would inherit them (one on a number an
+        earlier scenario put on do-not-call is never dialled)."""
+        if last_two in self._given:
+            raise ValueError(f"555-01{last_two} is another voice scenario's number this session: pick a free one")
+        self._given.add(last_two)
         return f"{self.prefix}01{last_two}"
 
     def use(self, scripts: dict[str, CallScript]) -> SipPhone:

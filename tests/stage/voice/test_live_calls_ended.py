@@ -37,7 +37,7 @@ def _talking(vs: VoiceStage, last_two: str, *, as_batch: bool = False) -> Placed
 
 
 def test_do_not_call_hangs_up_the_live_call_at_once(voice_stage: VoiceStage) -> None:
-    placed = _talking(voice_stage, "56")
+    placed = _talking(voice_stage, "64")
     asked = time.time()
     response = voice_stage.dialer.http.post("/api/dnc", json={"phone": placed.number, "reason": "asked by email"})
     assert response.status_code == 201, response.text
@@ -53,7 +53,7 @@ def test_do_not_call_hangs_up_the_live_call_at_once(voice_stage: VoiceStage) -> 
 
 
 def test_a_batch_cancelled_with_hang_up_ends_its_live_call_and_counts_it_cancelled(voice_stage: VoiceStage) -> None:
-    placed = _talking(voice_stage, "57", as_batch=True)
+    placed = _talking(voice_stage, "65", as_batch=True)
     asked = time.time()
     cancelled = voice_stage.dialer.api("POST", f"/api/batches/{placed.batch_id}/cancel", json={"hang_up": True})
     assert cancelled["status"] == "cancelled" and cancelled["ended_calls"] == [placed.call["id"]]
@@ -69,7 +69,7 @@ def test_a_batch_cancelled_with_hang_up_ends_its_live_call_and_counts_it_cancell
 
 def test_a_batch_cancelled_while_its_call_rings_counts_the_declined_call_cancelled(voice_stage: VoiceStage) -> None:
     vs = voice_stage
-    number = vs.callee.number("58")
+    number = vs.callee.number("66")
     phone = vs.callee.use({number: CallScript("reject", ring_s=8.0, code=603, reason="Decline")})
     candidate = vs.candidate(number, required=["quota_attainment"])
     batch = vs.dialer.api("POST", "/api/batches", json={"candidate_ids": [candidate["id"]]})
