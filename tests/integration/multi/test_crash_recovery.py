@@ -83,7 +83,11 @@ async def test_sigkill_mid_dialling_loses_nothing_and_dials_nothing_twice(fresh_
         )
         assert len(settled) == len(held)
         assert all(row["outcome"] == "error" and "reconciled" in (row["error"] or "") for row in settled)
-        assert set(outcomes) <= {"busy", "error"} and outcomes["busy"] >= CALLS - len(held)
+        assert set(outcomes) <= {"busy", "error"}
+        # Every error is the reconciler settling a dial its instance stopped answering for: the victim's, and on a
+        # starved shared machine now and then a survivor's that outlived its lease. Never an error of another kind.
+        errors = await cluster.rows("SELECT call_id, error FROM attempts WHERE outcome = 'error'")
+        assert all("reconciled" in (row["error"] or "") for row in errors), errors
         for survivor in cluster.dialers[:2]:
             assert survivor.process.returncode is None
     finally:
