@@ -6,10 +6,12 @@ on loopback, so the same `livekit-api` client code runs and no real phone ever r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -53,6 +55,8 @@ def instance_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
+JOB_DRAIN_S = 10.0  # at stop, how long a scheduled run under way (an outbox send, a reconcile) may take to finish
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -81,6 +85,7 @@ class Runtime:
     wakeups: Wakeups
     health: HealthService
     scheduler: AsyncIOScheduler | None = field(default=None)
+    _job_runs: set[asyncio.Task[object]] = field(default_factory=set)  # scheduled runs under way (`_tracked`)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, livekit: LiveKitAccess | None = None) -> Runtime:
@@ -240,19 +245,35 @@ class Runtime:
         self.dispatcher.running = True
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(self._tick_dispatch, "interval", seconds=self.settings.dispatch_interval_s, id="dispatch")
-        scheduler.add_job(self.outbox.run_once, "interval", seconds=2, id="outbox", max_instances=1, coalesce=True)
+        scheduler.add_job(self._tracked(self.outbox.run_once), "interval", seconds=2, id="outbox", max_instances=1,
+                          coalesce=True)
         scheduler.add_job(
-            self.reconciler.run_once, "interval", seconds=self.settings.reconcile_interval_s, id="reconcile",
-            max_instances=1, coalesce=True,
+            self._tracked(self.reconciler.run_once), "interval", seconds=self.settings.reconcile_interval_s,
+            id="reconcile", max_instances=1, coalesce=True,
         )
         scheduler.add_job(  # durable; each run also sets a wake-up for the next cap (duration_cap.py)
-            self.duration_cap.run_and_rearm, "interval", seconds=self.settings.reconcile_interval_s, id="duration_cap",
-            max_instances=1, coalesce=True,
+            self._tracked(self.duration_cap.run_and_rearm), "interval", seconds=self.settings.reconcile_interval_s,
+            id="duration_cap", max_instances=1, coalesce=True,
         )
         scheduler.start()
         self.scheduler = scheduler
         await self.wakeups.start()
         self.dispatcher.wake()
+
+    def _tracked(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        """`job` as APScheduler runs it, with each run kept in `_job_runs` so `stop` can let it finish: APScheduler's
+        shutdown cancels a running coroutine job, which logs a traceback for a run that was only asked to stop."""
+
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._job_runs.add(task)
+            try:
+                await job()
+            finally:
+                self._job_runs.discard(task)
+
+        return run
 
     async def _tick_dispatch(self) -> None:
         """APScheduler is only the clock: each tick wakes the dispatcher, which holds no state of its own."""
@@ -261,6 +282,9 @@ class Runtime:
     async def stop(self) -> None:
         self.changes.close()  # live pages' streams end, so nothing waits for them
         if self.scheduler is not None:
+            self.scheduler.pause()  # no new runs; the ones under way finish (bounded), then the clock stops
+            if self._job_runs:
+                await asyncio.wait(set(self._job_runs), timeout=JOB_DRAIN_S)
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
         self.duration_cap.stop()
