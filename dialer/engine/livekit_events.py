@@ -117,7 +117,13 @@ class LiveKitEventHandler:
             return await is_open_voice_session(session, room_name)
 
     async def _session_room(self, event: WebhookEvent) -> str:
-        """Rooms that are not phone calls (briefings): close when the last human leaves; record the end."""
+        """Rooms that are not phone calls (briefings): the session ends when the last human leaves.
+
+        The room is closed only when nobody is left in it. An agent still there is ending its own job (it closes
+        its session when its participant leaves), and deleting the room under it cut that close short: on real
+        LiveKit, livekit-agents then logged "failed to send session event" with a traceback for every briefing.
+        LiveKit itself closes a room that holds only agents once its departure time-out passes.
+        """
         if event.event == "room_finished":
             return "applied" if await self._session_ended(event.room.name) else "ignored"
         if event.event != "participant_left" or event.participant.kind == ParticipantInfo.Kind.AGENT:
@@ -125,9 +131,11 @@ class LiveKitEventHandler:
         if not await self._is_ours(event.room.name):
             return "ignored"  # another application's room on the same LiveKit project: never ours to close
         try:
-            remaining = await self._telephony.participants(event.room.name)
-            if not any(p.kind != "agent" and p.identity != event.participant.identity for p in remaining):
-                await self._telephony.end_room(event.room.name)
+            others = [p for p in await self._telephony.participants(event.room.name)
+                      if p.identity != event.participant.identity]
+            if not any(p.kind != "agent" for p in others):
+                if not others:
+                    await self._telephony.end_room(event.room.name)
                 await self._session_ended(event.room.name)
                 return "applied"
         except TelephonyUnavailable as exc:
