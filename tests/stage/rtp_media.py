@@ -9,6 +9,7 @@ stream. Going the other way, ``RtpRecorder`` turns the RTP that LiveKit sent the
 from __future__ import annotations
 
 import struct
+import threading
 import wave
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -161,6 +162,7 @@ class RtpRecorder:
         self.first_arrival: float | None = None
         self._first_ts: int | None = None
         self._samples: dict[int, bytes] = {}
+        self._lock = threading.Lock()  # the phone's sniffer thread adds packets while a test reads them
         self.dtmf_events: list[int] = []
         self.packets = 0
 
@@ -177,12 +179,14 @@ class RtpRecorder:
         if self._first_ts is None:
             self._first_ts, self.first_arrival = timestamp, arrival
         if payload_type == PCMU:
-            self._samples[(timestamp - self._first_ts) & 0xFFFFFFFF] = payload
+            with self._lock:
+                self._samples[(timestamp - self._first_ts) & 0xFFFFFFFF] = payload
         elif payload and payload[1] & 0x80 and (not self.dtmf_events or self.dtmf_events[-1] != payload[0]):
             self.dtmf_events.append(payload[0])
 
     def pcm(self) -> list[int]:
-        received = list(self._samples.items())  # a copy: the phone's sniffer thread may still be adding packets
+        with self._lock:  # a copy: iterating the dict while the sniffer thread grows it raised (CI, a busy machine)
+            received = list(self._samples.items())
         if not received:
             return []
         end = max(offset + len(p) for offset, p in received if offset < 1 << 31)
