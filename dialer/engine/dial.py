@@ -20,6 +20,7 @@ from functools import partial
 from dialer.clock import Clock
 from dialer.engine import queue
 from dialer.engine.circuit import CircuitBreaker
+from dialer.engine.lead import PreparationLead
 from dialer.engine.leg_status import LegStatuses
 from dialer.engine.metrics import DialerMetrics
 from dialer.engine.plan import DispatchConfig, PlannedDial
@@ -50,6 +51,7 @@ class DialPlacer:
         metrics: DialerMetrics | None = None,
         legs: LegStatuses | None = None,
         leg_status_wait_s: float = LEG_STATUS_WAIT_S,
+        lead: PreparationLead | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -60,6 +62,7 @@ class DialPlacer:
         self._metrics = metrics
         self._legs = legs
         self._leg_status_wait_s = leg_status_wait_s
+        self._lead = lead
 
     async def record(self, dial: PlannedDial, record: Recorder) -> None:
         try:
@@ -80,6 +83,8 @@ class DialPlacer:
                 return await self._no_agent(dial, missing.detail)
             if self._metrics is not None:
                 self._metrics.agents.note_present()
+            if self._lead is not None and dial.planned_at is not None:
+                self._lead.observe((self._clock.now() - dial.planned_at).total_seconds())
             slot = await self._wait_for_slot(dial)
             if slot is None:
                 return None
@@ -156,7 +161,7 @@ class DialPlacer:
             return await queue.take_new_slot(
                 session,
                 trunk_id=cfg.trunk_id,
-                now=self._clock.now(),
+                clock=self._clock,
                 interval=cfg.slot_interval,
                 call_id=dial.request.call_id,
                 attempt_id=dial.attempt_id,

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from dialer.clock import Clock
 from dialer.engine import queue
 from dialer.engine.circuit import CircuitBreaker
+from dialer.engine.lead import PreparationLead
 from dialer.engine.leg_status import LegStatuses
 from dialer.engine.dial import DialPlacer, Sleeper
 from dialer.engine.metrics import DialerMetrics
@@ -62,9 +63,10 @@ class Dispatcher:
         self._clock = clock
         self._config = config
         self._circuit = circuit
-        self.planner = DialPlanner(db=db, clock=clock, config=config, owner=owner)
+        lead = PreparationLead()  # learnt by the placer's dials, used by the planner's slots
+        self.planner = DialPlanner(db=db, clock=clock, config=config, owner=owner, lead=lead)
         self.placer = DialPlacer(db=db, clock=clock, telephony=telephony, config=config, sleep=sleep, circuit=circuit,
-                                 metrics=metrics, legs=legs)
+                                 metrics=metrics, legs=legs, lead=lead)
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None

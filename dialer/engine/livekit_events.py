@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 from livekit.protocol.models import ParticipantInfo
 from livekit.protocol.webhook import WebhookEvent
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +30,7 @@ from dialer.telephony.base import Telephony, TelephonyUnavailable
 log = logging.getLogger(__name__)
 
 HANDLED = ("participant_joined", "participant_left", "room_finished")
+SESSION_ROOM = "session room"  # not a call's room: a briefing, a browser session
 
 
 def _event_time(event: WebhookEvent, clock: Clock) -> datetime:
@@ -39,6 +41,23 @@ def _event_time(event: WebhookEvent, clock: Clock) -> datetime:
 
 def _is_callee(participant: ParticipantInfo, call_id: str) -> bool:
     return agent_dispatch.is_callee(participant.identity, participant.attributes, call_id)
+
+
+def _is_answer(event: WebhookEvent, call_id: str) -> bool:
+    """The callee joined with its call active: a browser participant, or a SIP leg that was answered."""
+    return (
+        event.event == "participant_joined"
+        and _is_callee(event.participant, call_id)
+        and event.participant.attributes.get(agent_dispatch.ATTR_SIP_CALL_STATUS, "active") == "active"
+    )
+
+
+def _an_agent_came_or_went(event: WebhookEvent) -> bool:
+    """An agent's arrival or departure changes no call and no session (the dial task waits for the agent itself), so
+    it costs no transaction: two of a call's webhooks, every call."""
+    return event.event in ("participant_joined", "participant_left") and (
+        event.participant.kind == ParticipantInfo.Kind.AGENT
+    )
 
 
 class LiveKitEventHandler:
@@ -59,8 +78,13 @@ class LiveKitEventHandler:
         """Returns what happened: applied, duplicate or ignored (for the response body and tests)."""
         if self._legs is not None:
             self._legs.note_departure(event)
-        if event.event not in HANDLED or not event.room.name:
+        if event.event not in HANDLED or not event.room.name or _an_agent_came_or_went(event):
             return "ignored"
+        without_a_write = await self._read_only_answer(event)
+        if without_a_write == SESSION_ROOM:
+            return await self._session_room(event)
+        if without_a_write is not None:
+            return without_a_write
         try:
             async with self._db.transaction() as session:
                 if event.id:
@@ -87,6 +111,22 @@ class LiveKitEventHandler:
                 log.warning("could not close room %s: %s", event.room.name, exc.detail)
         return "applied"
 
+    async def _read_only_answer(self, event: WebhookEvent) -> str | None:
+        """Most webhooks change no call (before an answer, a call's own SIP response says how it ended), so they are
+        told apart with a read, which on SQLite neither waits for nor holds the one writer's lock. None: the event
+        may change a call (or open a browser call), and the write transaction decides under its locks."""
+        async with self._db.read() as session:
+            query = (
+                select(Call.id, Attempt.answered_at)
+                .join(Attempt, Attempt.id == Call.current_attempt_id)
+                .where(Call.room_name == event.room.name)
+            )
+            found = (await session.execute(query)).first()
+        if found is None:
+            return None if self._someone_joined(event) else SESSION_ROOM
+        call_id, answered_at = found
+        return "ignored" if answered_at is None and not _is_answer(event, call_id) else None
+
     @staticmethod
     def _someone_joined(event: WebhookEvent) -> bool:
         """A person (not an agent) joined: a browser gap-filling call starts to exist now."""
@@ -96,7 +136,7 @@ class LiveKitEventHandler:
         """Moves the call on; True when the room should be closed (the callee left)."""
         at = _event_time(event, self._clock)
         if event.event == "participant_joined" and _is_callee(event.participant, call.id):
-            if event.participant.attributes.get(agent_dispatch.ATTR_SIP_CALL_STATUS, "active") == "active":
+            if _is_answer(event, call.id):
                 mark_answered(attempt, call, at, self._lease)
             return False
         if attempt.answered_at is None:

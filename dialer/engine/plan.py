@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialer import agent_dispatch, credentials
 from dialer.clock import Clock
 from dialer.engine import queue
+from dialer.engine.lead import PreparationLead
 from dialer.fields import missing_fields
 from dialer.lifecycle import LeaseRules
 from dialer.lifecycle.calls import close_unstarted, reschedule, start_attempt
@@ -65,6 +66,7 @@ class PlannedDial:
     attempt_id: str
     slot_at: datetime
     probe: bool = False  # the one dial a half-open circuit lets through
+    planned_at: datetime | None = None  # the plan's instant: how long the dial took to get ready is measured from it
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,14 @@ class Plan:
 
 
 class DialPlanner:
-    def __init__(self, *, db: Database, clock: Clock, config: DispatchConfig, owner: str) -> None:
+    def __init__(
+        self, *, db: Database, clock: Clock, config: DispatchConfig, owner: str, lead: PreparationLead | None = None
+    ) -> None:
         self._db = db
         self._clock = clock
         self._config = config
         self._owner = owner
+        self._lead = lead or PreparationLead()
 
     async def plan(self, allowance: int | None = None) -> Plan:
         """`allowance`: at most this many dials (a half-open circuit's probe); None for no limit but the trunk's."""
@@ -89,8 +94,11 @@ class DialPlanner:
         planned: list[PlannedDial] = []
         async with self._db.transaction() as session:
             budget = await queue.lock_budget(session, cfg.trunk_id, now)
+            # Waiting for the lock (another run, another instance, SQLite's writer) can take long under load: the
+            # slots start from when it is held, never from before, and far enough ahead for the dials to get ready.
+            now = self._clock.now()
             room = cfg.max_concurrent - await queue.count_active(session, cfg.trunk_id)
-            slot = max(budget.next_slot_at, now)
+            slot = max(budget.next_slot_at, now + timedelta(seconds=self._lead.seconds))
             horizon = now + timedelta(seconds=cfg.horizon_s)
             if room <= 0 or slot > horizon:
                 # Every line or every slot in the horizon is taken (by any instance): claim nothing.
@@ -178,7 +186,7 @@ class DialPlanner:
             ringing_timeout_s=cfg.ringing_timeout_s,
             max_call_duration_s=cfg.max_call_duration_s,
         )
-        return PlannedDial(request=request, attempt_id=attempt_id, slot_at=slot, probe=probe)
+        return PlannedDial(request=request, attempt_id=attempt_id, slot_at=slot, probe=probe, planned_at=now)
 
 
 async def _context(

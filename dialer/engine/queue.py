@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.clock import Clock
 from dialer.lifecycle import ACTIVE, CallState, LeaseRules
 from dialer.lifecycle.calls import move_lease_to_slot
 from dialer.store.models import Batch, Call, TrunkBudget
@@ -80,16 +81,17 @@ async def take_new_slot(
     session: AsyncSession,
     *,
     trunk_id: str,
-    now: datetime,
+    clock: Clock,
     interval: timedelta,
     call_id: str,
     attempt_id: str,
     lease: LeaseRules,
 ) -> datetime:
     """A fresh CPS slot for a dial that missed its own (the budget row locked, as in a dispatch run); the call's
-    lease moves with it."""
-    budget = await lock_budget(session, trunk_id, now)
-    slot = max(budget.next_slot_at, now)
+    lease moves with it. The slot is counted from when the lock is held: one counted from before a long wait for it
+    would already be past, and the dial would take another, and another."""
+    budget = await lock_budget(session, trunk_id, clock.now())
+    slot = max(budget.next_slot_at, clock.now())
     budget.next_slot_at = slot + interval
     await move_lease_to_slot(session, call_id=call_id, attempt_id=attempt_id, slot=slot, lease=lease)
     return slot

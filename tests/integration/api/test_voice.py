@@ -11,9 +11,11 @@ import pytest
 from livekit.api import TokenVerifier
 from livekit.protocol.models import ParticipantInfo, Room
 from livekit.protocol.webhook import WebhookEvent
+from sqlalchemy import func, select
 
 from config.settings import Settings
 from dialer.clock import ManualClock
+from dialer.store.models import ReceivedWebhook
 from sandbox.webhooks import CONTENT_TYPE, encode_webhook
 from tests.stack import Stack, running_stack
 
@@ -204,6 +206,20 @@ async def test_briefing_session_ends_when_the_last_human_leaves(stack: Stack, ag
     assert (await stack.http.get(f"/api/voice/session/{room}/status")).json()["state"] == "ended"
     closed = [r.request.room for r in stack.sandbox.requests_for("DeleteRoom")]
     assert closed == ([] if agent_in_the_room else [room])
+
+
+async def test_an_agent_coming_and_going_costs_no_transaction(stack: Stack) -> None:
+    """Two of every call's webhooks: they change nothing, so nothing is written (not even the duplicate guard)."""
+    ids = await _interview(stack)
+    room = (await stack.http.post("/api/voice/token", json={"mode": "briefing", "interview_id": ids["interview_id"], "user_name": "Alan"})).json()["room_name"]
+    agent = ParticipantInfo(identity="agent-AJ_x", kind=ParticipantInfo.Kind.AGENT)
+    at = int(stack.clock.now().timestamp())
+    for kind in ("participant_joined", "participant_left"):
+        event = WebhookEvent(event=kind, id=f"EV_agent_{kind}", created_at=at, room=Room(name=room), participant=agent)
+        assert await _send(stack, event) == "ignored"
+    async with stack.runtime.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(ReceivedWebhook)) == 0
+    assert (await stack.http.get(f"/api/voice/session/{room}/status")).json()["state"] == "open"
 
 
 async def test_web_gap_filling_call_is_answered_on_join_and_completed_on_leave(stack: Stack) -> None:
