@@ -82,7 +82,11 @@ def test_try_it_shows_a_simulated_candidate_filling_a_field_within_two_minutes(s
         assert after["missing_fields"] == [], http.get("/api/calls", params={"batch_id": batch.json()["id"]}).text
         assert after["fields"]["start_date"] > "2026"
 
+        # The field is saved mid-call; the attempt's outcome only once the agent has ended the call.
         (call,) = http.get("/api/calls", params={"batch_id": batch.json()["id"]}).json()["items"]
+        while call["attempts"][0]["outcome"] is None and time.monotonic() - started < TWO_MINUTES_S:
+            time.sleep(0.2)
+            (call,) = http.get("/api/calls", params={"batch_id": batch.json()["id"]}).json()["items"]
         assert [f["name"] for f in call["collected_fields"]] == ["start_date"]
         assert call["attempts"][0]["outcome"] == "answered" and call["attempts"][0]["simulated"] is True
         record = http.get(f"/api/calls/{call['id']}/transcript").json()
