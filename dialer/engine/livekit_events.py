@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 
 from livekit.protocol.models import ParticipantInfo
 from livekit.protocol.webhook import WebhookEvent
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +29,6 @@ from dialer.telephony.base import Telephony, TelephonyUnavailable
 log = logging.getLogger(__name__)
 
 HANDLED = ("participant_joined", "participant_left", "room_finished")
-SESSION_ROOM = "session room"  # not a call's room: a briefing, a browser session
 
 
 def _event_time(event: WebhookEvent, clock: Clock) -> datetime:
@@ -80,11 +78,6 @@ class LiveKitEventHandler:
             self._legs.note_departure(event)
         if event.event not in HANDLED or not event.room.name or _an_agent_came_or_went(event):
             return "ignored"
-        without_a_write = await self._read_only_answer(event)
-        if without_a_write == SESSION_ROOM:
-            return await self._session_room(event)
-        if without_a_write is not None:
-            return without_a_write
         try:
             async with self._db.transaction() as session:
                 if event.id:
@@ -110,22 +103,6 @@ class LiveKitEventHandler:
             except TelephonyUnavailable as exc:
                 log.warning("could not close room %s: %s", event.room.name, exc.detail)
         return "applied"
-
-    async def _read_only_answer(self, event: WebhookEvent) -> str | None:
-        """Most webhooks change no call (before an answer, a call's own SIP response says how it ended), so they are
-        told apart with a read, which on SQLite neither waits for nor holds the one writer's lock. None: the event
-        may change a call (or open a browser call), and the write transaction decides under its locks."""
-        async with self._db.read() as session:
-            query = (
-                select(Call.id, Attempt.answered_at)
-                .join(Attempt, Attempt.id == Call.current_attempt_id)
-                .where(Call.room_name == event.room.name)
-            )
-            found = (await session.execute(query)).first()
-        if found is None:
-            return None if self._someone_joined(event) else SESSION_ROOM
-        call_id, answered_at = found
-        return "ignored" if answered_at is None and not _is_answer(event, call_id) else None
 
     @staticmethod
     def _someone_joined(event: WebhookEvent) -> bool:

@@ -1,8 +1,7 @@
 """Engine and transactions for SQLite (default) and PostgreSQL, one code path.
 
 SQLite runs in WAL mode and every transaction starts with `BEGIN IMMEDIATE`, so a read-then-write (claim a call,
-take a budget slot) never upgrades a shared lock into a `database is locked` failure halfway through. `read()` is the
-exception: a plain, deferred BEGIN for work that only reads, so it neither waits for nor holds SQLite's one writer.
+take a budget slot) never upgrades a shared lock into a `database is locked` failure halfway through.
 """
 
 from __future__ import annotations
@@ -60,11 +59,10 @@ def _make_sqlite_serializable(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 CommitHook = Callable[[dict[Any, Any]], None]
-READ_ONLY = "dialer_read_only"  # execution option: this transaction only reads
 
 
 class Database:
@@ -94,17 +92,6 @@ class Database:
             if session.info and self._on_commit:
                 for hook in self._on_commit:
                     hook(session.info)
-
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that only reads (nothing it does is committed): on SQLite it does not queue behind writers,
-        which matters for the checks that decide whether a write is needed at all (most webhooks need none)."""
-        async with self.sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})  # begins the transaction with the option
-            try:
-                yield session
-            finally:
-                await session.rollback()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
