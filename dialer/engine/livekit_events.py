@@ -41,15 +41,6 @@ def _is_callee(participant: ParticipantInfo, call_id: str) -> bool:
     return agent_dispatch.is_callee(participant.identity, participant.attributes, call_id)
 
 
-def _is_answer(event: WebhookEvent, call_id: str) -> bool:
-    """The callee joined with its call active: a browser participant, or a SIP leg that was answered."""
-    return (
-        event.event == "participant_joined"
-        and _is_callee(event.participant, call_id)
-        and event.participant.attributes.get(agent_dispatch.ATTR_SIP_CALL_STATUS, "active") == "active"
-    )
-
-
 def _an_agent_came_or_went(event: WebhookEvent) -> bool:
     """An agent's arrival or departure changes no call and no session (the dial task waits for the agent itself), so
     it costs no transaction: two of a call's webhooks, every call."""
@@ -113,7 +104,7 @@ class LiveKitEventHandler:
         """Moves the call on; True when the room should be closed (the callee left)."""
         at = _event_time(event, self._clock)
         if event.event == "participant_joined" and _is_callee(event.participant, call.id):
-            if _is_answer(event, call.id):
+            if event.participant.attributes.get(agent_dispatch.ATTR_SIP_CALL_STATUS, "active") == "active":
                 mark_answered(attempt, call, at, self._lease)
             return False
         if attempt.answered_at is None:
