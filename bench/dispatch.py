@@ -9,14 +9,16 @@ candidate's number and time zone are in a zone where it is mid-day now, and the 
 every day), so the calling rules let every call through.
 
 A. Saturated queue: 10,000 calls queued and due when the run starts. For each CPS cap (1, 10, 50) the Runtime runs
-   for a fixed number of seconds (the trunk's CPS budget row is reset first; each cap dials different calls).
+   for a fixed number of seconds (the trunk's CPS budget row is reset first; each run dials different calls), twice:
+   with a fixed guard (`--baseline-guard-ms`, the old default 100 ms: the baseline) and with the guard earned
+   between DIALER_CPS_GUARD_MIN_MS and _MAX_MS (dialer/engine/guard.py), back to back.
      efficiency      CreateSIPParticipant requests the sandbox received during the run ÷ (cap × seconds).
      max in 1 s      most SIP requests received in any 1-second window [t, t+1): must not exceed the cap.
      slot → SIP      the call's CPS slot (its attempt's started_at, the instant the dispatcher planned for it)
                      to the sandbox receiving its CreateSIPParticipant. Every call is due from the start, so the
                      wait for a slot is just its place in the queue; this is the delay *beyond* the slot: sleep
                      overshoot and event-loop queueing (the room and agent dispatch are prepared before the slot).
-                     Printed apart for dials that missed their slot by more than guard / 2 and took a new one
+                     Printed apart for dials that missed their slot by more than a quarter of the guard and took a new one
                      ("re-slotted"), measured from the slot first planned.
    Also: dispatcher runs and calls claimed per dial (the dispatcher's own work), CPU per dial (the whole process:
    dispatcher, sandbox, API and webhooks), SQL statements and LiveKit webhooks per dial (whole process), and the
@@ -141,7 +143,8 @@ class CapFigures:
     achieved: float
     lateness: list[float]
     reslot_lateness: list[float]
-    guard_s: float
+    guard_s: float  # the dispatcher's CPS guard at the end of the run
+    guard_bounds_ms: tuple[int, int]
     outcomes: Counter[str]
     peak_in_progress: int
     probe: Probe
@@ -174,6 +177,7 @@ async def run_cap(settings: Settings, cap: float, seconds: float) -> CapFigures:
             cpu = time.process_time() - cpu
             webhooks = len(sandbox.webhook_events) - events_before
             frozen = probe.snapshot()
+            guard_s = runtime.dispatcher.guard.seconds
             await stop_dialling(runtime)
         requests = sip_requests(sandbox)
         attempts = await attempts_since(runtime, started_dt)
@@ -197,7 +201,8 @@ async def run_cap(settings: Settings, cap: float, seconds: float) -> CapFigures:
         achieved=(len(window) - 1) / (max(window) - min(window)) if len(window) > 1 else 0.0,
         lateness=[late for call_id, late in lateness.items() if call_id not in frozen.reslotted],
         reslot_lateness=[late for call_id, late in lateness.items() if call_id in frozen.reslotted],
-        guard_s=settings.cps_guard_ms / 1000,
+        guard_s=guard_s,
+        guard_bounds_ms=(settings.cps_guard_min_ms, settings.cps_guard_max_ms),
         outcomes=Counter(a.outcome or "open" for a in attempts.values()),
         peak_in_progress=peak_overlap(spans),
         probe=frozen,
@@ -338,18 +343,20 @@ def print_cap(fig: CapFigures) -> None:
     dials = max(probe.planned, 1)
     ceiling = 1 / (1 + fig.guard_s)
     flag = "" if fig.max_per_second <= fig.cap else "   <-- above the cap"
-    print(f"  cap {fig.cap:g} CPS, {fig.seconds:g} s")
+    low, high = fig.guard_bounds_ms
+    kind = f"fixed {low} ms guard" if low == high else f"guard earned between {low} and {high} ms"
+    print(f"  cap {fig.cap:g} CPS, {fig.seconds:g} s, {kind}")
     print(f"    SIP requests in the run        {fig.in_window:6d}  (cap × seconds: {fig.cap * fig.seconds:.0f}); "
           f"{fig.total} with the dials already planned at the stop")
     print(f"    dispatch efficiency            {fig.in_window / (fig.cap * fig.seconds):6.2f}  "
-          f"(first→last in the run: {fig.achieved:.2f} calls/s; slots are (1 s + {fig.guard_s * 1000:.0f} ms)/cap "
-          f"apart, so at most {ceiling:.2f})")
+          f"(first→last in the run: {fig.achieved:.2f} calls/s; slots were (1 s + {fig.guard_s * 1000:.0f} ms)/cap "
+          f"apart at the end, so at most {ceiling:.2f})")
     print(f"    max SIP requests in any 1 s    {fig.max_per_second:6d}{flag}   (CPS slots planned in any 1 s: "
           f"{fig.max_slots_per_second})")
     print(f"    slot → SIP request, on time    {ms_summary(fig.lateness)}")
     if fig.reslot_lateness:
         print(f"    slot → SIP request, re-slotted {ms_summary(fig.reslot_lateness)}  (missed the slot by more than "
-              f"{fig.guard_s * 500:.0f} ms, took a new one)")
+              f"a quarter of its guard, took a new one)")
     print(f"    dispatcher                     {probe.runs} runs, {probe.claimed / dials:.2f} calls claimed per dial, "
           f"{len(probe.reslotted)} re-slotted; plan transaction {ms_summary(probe.plan_seconds)}")
     print(f"    whole process                  {fig.cpu_s / dials * 1000:.1f} ms CPU per dial "
@@ -390,8 +397,22 @@ async def main(args: argparse.Namespace) -> None:
         batch_id, setup_s = await queue_calls(settings, zone, args.calls)
         print(f"  A. {args.calls:,} calls queued and due ({setup_s:.1f} s to create through the services); "
               f"SIP 486 busy at once")
+        fixed = settings.model_copy(update={"cps_guard_min_ms": args.baseline_guard_ms,
+                                            "cps_guard_max_ms": args.baseline_guard_ms})
+        summary = []
         for cap in caps:
-            print_cap(await run_cap(settings, cap, args.seconds))
+            baseline = await run_cap(fixed, cap, args.seconds)
+            print_cap(baseline)
+            earned = await run_cap(settings, cap, args.seconds)
+            print_cap(earned)
+            summary.append((cap, baseline, earned))
+        print("  efficiency, fixed guard (baseline) → earned guard, same run:")
+        for cap, baseline, earned in summary:
+            before = baseline.in_window / (cap * baseline.seconds)
+            after = earned.in_window / (cap * earned.seconds)
+            print(f"    cap {cap:g}: {before:.2f} → {after:.2f} ({after / before:.2f}×); busiest second "
+                  f"{baseline.max_per_second} → {earned.max_per_second}; re-slotted {len(baseline.probe.reslotted)} → "
+                  f"{len(earned.probe.reslotted)}; guard at the end {earned.guard_s * 1000:.0f} ms")
         livekit_cpu = await livekit_side_alone(300, 20)
         print(f"  LiveKit side alone (sandbox + livekit-api client, no database, no webhooks): "
               f"{livekit_cpu * 1000:.1f} ms CPU per dial, part of the whole-process figures above")
@@ -407,6 +428,8 @@ if __name__ == "__main__":
     parser.add_argument("--low-calls", type=int, default=200, help="calls in scenario B")
     parser.add_argument("--low-seconds", type=float, default=30.0, help="scenario B's calls fall due over this span")
     parser.add_argument("--low-cap", type=float, default=50.0, help="CPS cap in scenario B")
+    parser.add_argument("--baseline-guard-ms", type=int, default=100,
+                        help="the fixed CPS guard each cap is also run with, as the baseline (the old default)")
     parser.add_argument("--seed", type=int, default=7, help="seed for scenario B's due instants")
     add_database_option(parser)
     asyncio.run(main(parser.parse_args()))

@@ -115,8 +115,12 @@ class Settings(BaseSettings):
     max_concurrent_calls: int = Field(default=10, ge=1, le=10_000)
     dispatch_interval_s: float = Field(default=2.0, gt=0, le=60)
     dial_lease_s: int = Field(default=120, ge=10)
-    # Several instances: CPS jitter guard, reconciler clock, LiveKit time-out, circuit breaker (README "Several instances").
-    cps_guard_ms: int = Field(default=100, ge=0, le=1000)
+    # Several instances: CPS guard, reconciler clock, LiveKit time-out, circuit breaker (README "Several instances").
+    # The guard is earned from the measured send lateness between these bounds (dialer/engine/guard.py); the floor
+    # covers how much the way to LiveKit itself varies: raise it for a LiveKit far away. Equal bounds fix it.
+    cps_guard_min_ms: int = Field(default=10, ge=0, le=1000)
+    cps_guard_max_ms: int = Field(default=100, ge=0, le=1000)
+    cps_guard_ms: int | None = None  # the fixed guard before it was earned: refused with what to set instead
     reconcile_interval_s: float = Field(default=15.0, gt=0, le=600)
     livekit_timeout_s: float = Field(default=10.0, gt=0, le=120)
     circuit_failure_threshold: int = Field(default=5, ge=1, le=1000)
@@ -253,6 +257,17 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
         return value
+
+    @model_validator(mode="after")
+    def _guard_bounds_in_order(self) -> Settings:
+        if self.cps_guard_ms is not None:
+            raise ValueError(
+                "DIALER_CPS_GUARD_MS is no longer read: the CPS guard is earned from the measured send lateness; "
+                "set DIALER_CPS_GUARD_MIN_MS and DIALER_CPS_GUARD_MAX_MS (equal values fix it)"
+            )
+        if self.cps_guard_min_ms > self.cps_guard_max_ms:
+            raise ValueError("DIALER_CPS_GUARD_MIN_MS cannot be above DIALER_CPS_GUARD_MAX_MS")
+        return self
 
     @model_validator(mode="after")
     def _agent_wait_within_the_lease(self) -> Settings:

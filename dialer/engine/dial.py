@@ -4,8 +4,8 @@ the SIP request once, and record what happened through the lifecycle.
 No agent in the room in time (LiveKit drops a job no worker is free for): the room is deleted, nothing rings, and
 the attempt is given back to the queue.
 
-A slot missed by more than guard / 4 (a stalled event loop, a slow room set-up) is exchanged for a fresh one, so
-any `cap` consecutive requests span at least a second as LiveKit receives them. A request that may have left
+A slot missed by more than a quarter of the CPS guard (a stalled event loop, a slow room set-up) is exchanged for a
+fresh one, so any `cap` consecutive requests span at least a second as LiveKit receives them (guard.py). A request that may have left
 without an answer (a time-out) is left to the reconciler; nothing is ever re-dialled blindly.
 """
 
@@ -20,6 +20,7 @@ from functools import partial
 from dialer.clock import Clock
 from dialer.engine import queue
 from dialer.engine.circuit import CircuitBreaker
+from dialer.engine.guard import EarnedGuard, tolerance_s
 from dialer.engine.lead import PreparationLead
 from dialer.engine.leg_status import LegStatuses
 from dialer.engine.metrics import DialerMetrics
@@ -52,6 +53,7 @@ class DialPlacer:
         legs: LegStatuses | None = None,
         leg_status_wait_s: float = LEG_STATUS_WAIT_S,
         lead: PreparationLead | None = None,
+        guard: EarnedGuard | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -63,6 +65,7 @@ class DialPlacer:
         self._legs = legs
         self._leg_status_wait_s = leg_status_wait_s
         self._lead = lead
+        self._guard = guard
 
     async def record(self, dial: PlannedDial, record: Recorder) -> None:
         try:
@@ -136,33 +139,38 @@ class DialPlacer:
         return partial(self._record_given_back, dial.attempt_id, detail, Outcome.NO_AGENT)
 
     async def _wait_for_slot(self, dial: PlannedDial) -> datetime | None:
-        """Sleep until the slot; past it by more than guard / 4, take a new one. None: no slot to be had (database
-        trouble), so the SIP request does not leave."""
-        slot = dial.slot_at
-        guard = self._config.cps_guard_s
+        """Sleep until the slot; past it by more than a quarter of the guard, take a new one. None: no slot to be
+        had (database trouble), so the SIP request does not leave. How late a dial that slept wakes is the send
+        path's lateness, which earns the guard (guard.py); one that was ready only after its slot measured its
+        preparation instead, which the lead learns."""
+        slot, guard_s = dial.slot_at, dial.guard_s
         while True:
             wait = (slot - self._clock.now()).total_seconds()
             if wait > 0:
                 await self._sleep(wait)
             late = (self._clock.now() - slot).total_seconds()
-            if guard <= 0 or late <= guard / 4:
+            if wait > 0 and self._guard is not None:
+                self._guard.observe(late)
+            if guard_s <= 0 or late <= tolerance_s(guard_s):
                 return slot
             log.info("call %s missed its CPS slot by %.0f ms; taking a new one", dial.request.call_id, late * 1000)
+            guard_s = self._guard.seconds if self._guard is not None else guard_s
             try:
                 what = f"re-slotting call {dial.request.call_id}"
-                slot = await with_retries(partial(self._new_slot, dial), what=what)
+                slot = await with_retries(partial(self._new_slot, dial, guard_s), what=what)
             except Exception:
                 log.exception("call %s: no new CPS slot; left for the reconciler", dial.request.call_id)
                 return None
 
-    async def _new_slot(self, dial: PlannedDial) -> datetime:
+    async def _new_slot(self, dial: PlannedDial, guard_s: float) -> datetime:
         cfg = self._config
         async with self._db.transaction() as session:
             return await queue.take_new_slot(
                 session,
                 trunk_id=cfg.trunk_id,
                 clock=self._clock,
-                interval=cfg.slot_interval,
+                calls_per_second=cfg.calls_per_second,
+                guard_s=guard_s,
                 call_id=dial.request.call_id,
                 attempt_id=dial.attempt_id,
                 lease=cfg.lease,

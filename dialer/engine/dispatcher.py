@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from dialer.clock import Clock
 from dialer.engine import queue
 from dialer.engine.circuit import CircuitBreaker
+from dialer.engine.guard import EarnedGuard
 from dialer.engine.lead import PreparationLead
 from dialer.engine.leg_status import LegStatuses
 from dialer.engine.dial import DialPlacer, Sleeper
@@ -63,10 +64,12 @@ class Dispatcher:
         self._clock = clock
         self._config = config
         self._circuit = circuit
-        lead = PreparationLead()  # learnt by the placer's dials, used by the planner's slots
-        self.planner = DialPlanner(db=db, clock=clock, config=config, owner=owner, lead=lead)
+        # Both learnt by the placer's dials and used by the planner's slots.
+        lead = PreparationLead()
+        self.guard = EarnedGuard(floor_s=config.cps_guard_min_s, ceiling_s=config.cps_guard_max_s)
+        self.planner = DialPlanner(db=db, clock=clock, config=config, owner=owner, lead=lead, guard=self.guard)
         self.placer = DialPlacer(db=db, clock=clock, telephony=telephony, config=config, sleep=sleep, circuit=circuit,
-                                 metrics=metrics, legs=legs, lead=lead)
+                                 metrics=metrics, legs=legs, lead=lead, guard=self.guard)
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None

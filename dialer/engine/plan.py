@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialer import agent_dispatch, credentials
 from dialer.clock import Clock
 from dialer.engine import queue
+from dialer.engine.guard import REACH, EarnedGuard, TrunkGuards, slot_interval
 from dialer.engine.lead import PreparationLead
 from dialer.fields import missing_fields
 from dialer.lifecycle import LeaseRules
@@ -46,7 +47,8 @@ class DispatchConfig:
     lease_s: int = 120
     scan_limit: int = 200  # due calls examined per run (those outside their window are rescheduled)
     tick_s: float = 2.0  # APScheduler's tick; a call due sooner than the next tick gets a wake-up of its own
-    cps_guard_s: float = 0.1  # added to each second of CPS slots; a request later than a quarter of it is re-slotted
+    cps_guard_min_s: float = 0.01  # the earned CPS guard's floor: covers how much the way to LiveKit varies
+    cps_guard_max_s: float = 0.1  # and its ceiling (guard.py)
     holidays: HolidayCalendar = DEFAULT_HOLIDAYS  # for states that forbid calls on holidays
     consent_required: bool = False  # dial only candidates with prior express consent on record
     simulated: bool = False  # the built-in sandbox: attempts are marked simulated (no phone rings)
@@ -54,10 +56,6 @@ class DispatchConfig:
     @property
     def lease(self) -> LeaseRules:
         return LeaseRules(self.ringing_timeout_s, self.max_call_duration_s, self.lease_s)
-
-    @property
-    def slot_interval(self) -> timedelta:
-        return timedelta(seconds=(1.0 + self.cps_guard_s) / self.calls_per_second)
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,7 @@ class PlannedDial:
     slot_at: datetime
     probe: bool = False  # the one dial a half-open circuit lets through
     planned_at: datetime | None = None  # the plan's instant: how long the dial took to get ready is measured from it
+    guard_s: float = 0.0  # this instance's CPS guard when planned: the dial may send up to a quarter of it late
 
 
 @dataclass(frozen=True)
@@ -79,13 +78,21 @@ class Plan:
 
 class DialPlanner:
     def __init__(
-        self, *, db: Database, clock: Clock, config: DispatchConfig, owner: str, lead: PreparationLead | None = None
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        config: DispatchConfig,
+        owner: str,
+        lead: PreparationLead | None = None,
+        guard: EarnedGuard | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._config = config
         self._owner = owner
         self._lead = lead or PreparationLead()
+        self._guard = guard or EarnedGuard(floor_s=config.cps_guard_min_s, ceiling_s=config.cps_guard_max_s)
 
     async def plan(self, allowance: int | None = None) -> Plan:
         """`allowance`: at most this many dials (a half-open circuit's probe); None for no limit but the trunk's."""
@@ -103,7 +110,9 @@ class DialPlanner:
             if room <= 0 or slot > horizon:
                 # Every line or every slot in the horizon is taken (by any instance): claim nothing.
                 return Plan([], 0, next_slot_at=slot, lines_full=room <= 0)
-            interval = cfg.slot_interval
+            own_guard = self._guard.seconds
+            guards = TrunkGuards.load(budget.guards)
+            interval = slot_interval(cfg.calls_per_second, guards.spacing_s(own_guard, slot))
             free_slots = int((horizon - slot) / interval) + 1
             # Claim no more than can be dialled now: with several instances most runs find only a few free slots,
             # and loading and deciding on rows they cannot dial would only cost CPU (and timing jitter).
@@ -139,7 +148,8 @@ class DialPlanner:
                     if len(planned) >= room or slot > horizon or (allowance is not None and len(planned) >= allowance):
                         continue  # stays due; taken by the next run as slots and lines free up
                     probe = allowance is not None
-                    planned.append(self._start_attempt(session, call, candidate, slot, now, decision.reason, probe=probe))
+                    planned.append(self._start_attempt(session, call, candidate, slot, now, decision.reason, probe=probe,
+                                                       guard_s=own_guard))
                     recent.setdefault(candidate.phone, []).append(slot)  # counts toward a state's cap in this run
                     slot += interval
                 elif decision.action is Action.WAIT:
@@ -149,6 +159,7 @@ class DialPlanner:
                                     code=decision.code, reason=decision.reason)
             if planned:
                 budget.next_slot_at = slot
+                budget.guards = guards.recorded(own_guard, until=planned[-1].slot_at + REACH, now=now).dump()
         return Plan(planned, len(calls), next_slot_at=slot, lines_full=len(planned) >= room)
 
     def _start_attempt(
@@ -161,6 +172,7 @@ class DialPlanner:
         reason: str,
         *,
         probe: bool = False,
+        guard_s: float = 0.0,
     ) -> PlannedDial:
         cfg = self._config
         attempt_id = new_id("att")
@@ -186,7 +198,8 @@ class DialPlanner:
             ringing_timeout_s=cfg.ringing_timeout_s,
             max_call_duration_s=cfg.max_call_duration_s,
         )
-        return PlannedDial(request=request, attempt_id=attempt_id, slot_at=slot, probe=probe, planned_at=now)
+        return PlannedDial(request=request, attempt_id=attempt_id, slot_at=slot, probe=probe, planned_at=now,
+                           guard_s=guard_s)
 
 
 async def _context(

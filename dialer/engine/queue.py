@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.clock import Clock
+from dialer.engine.guard import REACH, TrunkGuards, slot_interval
 from dialer.lifecycle import ACTIVE, CallState, LeaseRules
 from dialer.lifecycle.calls import move_lease_to_slot
 from dialer.store.models import Batch, Call, TrunkBudget
@@ -82,16 +83,21 @@ async def take_new_slot(
     *,
     trunk_id: str,
     clock: Clock,
-    interval: timedelta,
+    calls_per_second: float,
+    guard_s: float,
     call_id: str,
     attempt_id: str,
     lease: LeaseRules,
 ) -> datetime:
     """A fresh CPS slot for a dial that missed its own (the budget row locked, as in a dispatch run); the call's
     lease moves with it. The slot is counted from when the lock is held: one counted from before a long wait for it
-    would already be past, and the dial would take another, and another."""
+    would already be past, and the dial would take another, and another. Spaced, and recorded, like a plan's slots
+    (guard.py)."""
     budget = await lock_budget(session, trunk_id, clock.now())
-    slot = max(budget.next_slot_at, clock.now())
-    budget.next_slot_at = slot + interval
+    now = clock.now()
+    slot = max(budget.next_slot_at, now)
+    guards = TrunkGuards.load(budget.guards)
+    budget.next_slot_at = slot + slot_interval(calls_per_second, guards.spacing_s(guard_s, slot))
+    budget.guards = guards.recorded(guard_s, until=slot + REACH, now=now).dump()
     await move_lease_to_slot(session, call_id=call_id, attempt_id=attempt_id, slot=slot, lease=lease)
     return slot

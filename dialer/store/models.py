@@ -255,12 +255,14 @@ class OutboxEvent(Base):
 
 
 class TrunkBudget(Base):
-    """Per-trunk calls-per-second budget shared by every instance: the next free dial slot."""
+    """Per-trunk calls-per-second budget shared by every instance: the next free dial slot, and the CPS guards
+    recent plans spaced their slots by (`dialer/engine/guard.py::TrunkGuards`)."""
 
     __tablename__ = "trunk_budgets"
 
     trunk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     next_slot_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    guards: Mapped[list[list[float]] | None] = mapped_column(JSONType)
 
 
 class VoiceSession(Base):

@@ -6,8 +6,10 @@ shows the trunk's CPS cap held across the three: at most CAP requests in any one
 
 The numbers are busy (SIP 486 at once) so concurrency never binds, and every candidate's zone is one where it is
 about 14:00 now, inside an 08:00-21:00 window on every weekday, so the test passes at any wall-clock time. The CPS
-guard is 150 ms rather than the default 100: this runs four Python processes and PostgreSQL on a shared machine of
-two cores, where a process can stall for tens of milliseconds between its slot check and the socket.
+guard's floor is 150 ms rather than the default 10 (each instance earns its guard above it): the sandbox process
+stamps a request when its handler starts, so a stall of its own event loop (four Python processes and PostgreSQL on
+a shared two-core machine) bunches the arrivals it records by tens of milliseconds, which a real LiveKit's receive
+path does not; the floor covers that stand-in's jitter.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ SETTINGS = {
     "DIALER_RINGING_TIMEOUT_S": "5",
     "DIALER_DIAL_LEASE_S": "10",
     "DIALER_RECONCILE_INTERVAL_S": "1",
-    "DIALER_CPS_GUARD_MS": "150",
+    "DIALER_CPS_GUARD_MIN_MS": "150",
+    "DIALER_CPS_GUARD_MAX_MS": "250",
 }
 
 

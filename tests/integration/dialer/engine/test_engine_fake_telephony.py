@@ -73,7 +73,7 @@ CONFIG = DispatchConfig(
     trunk_id="ST_test", agent_name="dialer-agent", calls_per_second=100.0, max_concurrent=2,
     window=CallingWindow(), retry=DEFAULT_RETRY_POLICY,
     secret="test-secret-key-0123456789", dialer_url="http://127.0.0.1:8000",
-    ringing_timeout_s=RINGING_S, max_call_duration_s=MAX_DURATION_S, lease_s=LEASE_S, cps_guard_s=0.0,
+    ringing_timeout_s=RINGING_S, max_call_duration_s=MAX_DURATION_S, lease_s=LEASE_S, cps_guard_min_s=0.0, cps_guard_max_s=0.0,
 )
 
 
@@ -200,7 +200,7 @@ async def test_a_dial_held_back_as_the_circuit_opens_gives_its_attempt_back(data
         trunk_id="ST_test", agent_name="dialer-agent", calls_per_second=1.0, max_concurrent=2,
         window=CallingWindow(), retry=DEFAULT_RETRY_POLICY, secret="test-secret-key-0123456789",
         dialer_url="http://127.0.0.1:8000", ringing_timeout_s=RINGING_S, max_call_duration_s=MAX_DURATION_S,
-        lease_s=LEASE_S, cps_guard_s=0.0,
+        lease_s=LEASE_S, cps_guard_min_s=0.0, cps_guard_max_s=0.0,
     )
 
     async def slot_wait_while_the_trunk_fails(_: float) -> None:

@@ -19,6 +19,7 @@ from config.settings import Settings
 from dialer.clock import ManualClock
 from dialer.engine.circuit import CircuitState
 from dialer.engine.dispatcher import Dispatcher
+from dialer.engine.guard import slot_interval
 from dialer.store.models import TrunkBudget
 from dialer.telephony.base import DialRequest
 from dialer.telephony.livekit import LiveKitTelephony
@@ -203,7 +204,7 @@ async def test_trunk_failures_open_the_circuit_and_a_failed_probe_reopens_it(sta
     assert set(_sip_per_room(stack).values()) == {1}
 
 
-@pytest.mark.parametrize(("late_ms", "reslotted"), [(20, False), (200, True)])
+@pytest.mark.parametrize(("late_ms", "reslotted"), [(2, False), (200, True)])
 async def test_a_dial_that_misses_its_cps_slot_takes_a_new_one(
     stack: Stack, clock: ManualClock, late_ms: int, reslotted: bool
 ) -> None:
@@ -212,7 +213,7 @@ async def test_a_dial_that_misses_its_cps_slot_takes_a_new_one(
 
     async def slow_prepare(request: DialRequest) -> None:
         await real_prepare(request)
-        clock.advance(timedelta(milliseconds=late_ms))  # the room set-up took this long; guard / 4 is 25 ms
+        clock.advance(timedelta(milliseconds=late_ms))  # the room set-up took this long; the guard's floor / 4 is 2.5 ms
 
     telephony.prepare = slow_prepare  # type: ignore[method-assign]
     slot = clock.now()
@@ -221,7 +222,8 @@ async def test_a_dial_that_misses_its_cps_slot_takes_a_new_one(
     (call,) = await _calls(stack, batch_id)
     assert call["attempts"][0]["outcome"] == "busy"
     assert _sip_per_room(stack) == {call["room_name"]: 1}
-    interval = stack.runtime.dispatcher._config.slot_interval
+    dispatcher = stack.runtime.dispatcher
+    interval = slot_interval(dispatcher._config.calls_per_second, dispatcher.guard.seconds)
     async with stack.runtime.db.transaction() as session:
         budget = await session.get(TrunkBudget, stack.runtime.settings.sip_outbound_trunk_id)
     assert budget is not None

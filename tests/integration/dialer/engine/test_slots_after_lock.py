@@ -70,7 +70,7 @@ async def test_a_new_slot_for_a_late_dial_is_counted_from_when_the_lock_is_held(
             async def reslot() -> datetime:
                 async with stack.runtime.db.transaction() as session:
                     return await queue.take_new_slot(
-                        session, trunk_id=trunk, clock=seen, interval=timedelta(milliseconds=110),
+                        session, trunk_id=trunk, clock=seen, calls_per_second=10.0, guard_s=0.1,
                         call_id="call_none", attempt_id="att_none", lease=LeaseRules(30, 600, 120),
                     )
 
