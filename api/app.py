@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from livekit.api.access_token import Claims
 
 from api.access_log import install_access_log
 from api.deps import webhook_verifier
@@ -67,13 +68,12 @@ def _guard_keys(runtime: Runtime) -> GuardKeys:
         api_key=settings.api_key,
         agent_api_key=settings.agent_api_key,
         secret_key=settings.secret_key,
-        webhook_token_ok=lambda token: _webhook_token_ok(runtime, token),
+        webhook_claims=lambda token: _webhook_claims(runtime, token),
     )
 
 
-def _webhook_token_ok(runtime: Runtime, token: str) -> bool:
+def _webhook_claims(runtime: Runtime, token: str) -> Claims | None:
     try:
-        webhook_verifier(runtime.livekit).verify(token)
+        return webhook_verifier(runtime.livekit).verify(token)
     except Exception:  # any failure (malformed, wrong key, expired) is the same refusal
-        return False
-    return True
+        return None

@@ -1,5 +1,8 @@
 """FastAPI dependencies, as narrow `Annotated` aliases: each route asks for the one service it calls.
 
+They are `async def` although none waits for anything: FastAPI runs a plain `def` dependency in its thread pool,
+one thread hop per dependency per request, which cost more CPU than the webhook route itself.
+
 Only this module reaches into the Runtime (the composition root, kept on `app.state`); routers never do.
 """
 
@@ -33,7 +36,7 @@ from dialer.services.voice import VoiceAccess, VoiceService
 _bearer = HTTPBearer(auto_error=False, description="DIALER_API_KEY")
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -42,63 +45,63 @@ _RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _settings(runtime: _RuntimeDep) -> Settings:
+async def _settings(runtime: _RuntimeDep) -> Settings:
     return runtime.settings
 
 
-def _clock(runtime: _RuntimeDep) -> Clock:
+async def _clock(runtime: _RuntimeDep) -> Clock:
     return runtime.clock
 
 
-def _livekit(runtime: _RuntimeDep) -> LiveKitAccess:
+async def _livekit(runtime: _RuntimeDep) -> LiveKitAccess:
     return runtime.livekit
 
 
-def _candidates(runtime: _RuntimeDep) -> CandidateService:
+async def _candidates(runtime: _RuntimeDep) -> CandidateService:
     return runtime.candidates
 
 
-def _interviews(runtime: _RuntimeDep) -> InterviewService:
+async def _interviews(runtime: _RuntimeDep) -> InterviewService:
     return runtime.interviews
 
 
-def _batches(runtime: _RuntimeDep) -> BatchService:
+async def _batches(runtime: _RuntimeDep) -> BatchService:
     return runtime.batches
 
 
-def _batch_results(runtime: _RuntimeDep) -> BatchResultsService:
+async def _batch_results(runtime: _RuntimeDep) -> BatchResultsService:
     return runtime.batch_results
 
 
-def _changes(runtime: _RuntimeDep) -> ChangeFeed:
+async def _changes(runtime: _RuntimeDep) -> ChangeFeed:
     return runtime.changes
 
 
-def _calls(runtime: _RuntimeDep) -> CallService:
+async def _calls(runtime: _RuntimeDep) -> CallService:
     return runtime.calls
 
 
-def _dnc(runtime: _RuntimeDep) -> DoNotCallService:
+async def _dnc(runtime: _RuntimeDep) -> DoNotCallService:
     return runtime.dnc
 
 
-def _agent_calls(runtime: _RuntimeDep) -> AgentCallService:
+async def _agent_calls(runtime: _RuntimeDep) -> AgentCallService:
     return runtime.agent_calls
 
 
-def _briefings(runtime: _RuntimeDep) -> BriefingService:
+async def _briefings(runtime: _RuntimeDep) -> BriefingService:
     return runtime.briefings
 
 
-def _voice(runtime: _RuntimeDep) -> VoiceService:
+async def _voice(runtime: _RuntimeDep) -> VoiceService:
     return runtime.voice
 
 
-def _health(runtime: _RuntimeDep) -> HealthService:
+async def _health(runtime: _RuntimeDep) -> HealthService:
     return runtime.health
 
 
-def _livekit_events(runtime: _RuntimeDep) -> LiveKitEventHandler:
+async def _livekit_events(runtime: _RuntimeDep) -> LiveKitEventHandler:
     return runtime.livekit_events
 
 
@@ -119,7 +122,7 @@ Health = Annotated[HealthService, Depends(_health)]
 LiveKitEvents = Annotated[LiveKitEventHandler, Depends(_livekit_events)]
 
 
-def _voice_access(livekit: LiveKitDep) -> VoiceAccess:
+async def _voice_access(livekit: LiveKitDep) -> VoiceAccess:
     """Where browsers reach LiveKit (WebSocket scheme) and how their tokens are signed."""
     ws_url = livekit.url.replace("http://", "ws://").replace("https://", "wss://")
     return VoiceAccess(ws_url=ws_url, api_key=livekit.api_key, api_secret=livekit.api_secret)
@@ -130,12 +133,7 @@ def webhook_verifier(livekit: LiveKitAccess) -> TokenVerifier:
     return TokenVerifier(livekit.api_key, livekit.api_secret)
 
 
-def _webhook_verifier(livekit: LiveKitDep) -> TokenVerifier:
-    return webhook_verifier(livekit)
-
-
 VoiceAccessDep = Annotated[VoiceAccess, Depends(_voice_access)]
-WebhookVerifierDep = Annotated[TokenVerifier, Depends(_webhook_verifier)]
 
 
 async def require_api_key(request: Request, settings: SettingsDep, clock: ClockDep, credentials: Credentials) -> None:

@@ -39,6 +39,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 log = logging.getLogger(__name__)
 
 KB = 1024
+WEBHOOK_PATH = "/api/livekit/webhook"
+WEBHOOK_CLAIMS = "livekit_webhook_claims"  # where in the request's state the verified webhook claims are left
+WEBHOOK_UNSIGNED = "webhook signature is missing or does not match (LiveKit signs every webhook)"
 DATABASE_UNAVAILABLE = "the database is unavailable right now; try again shortly"
 MB = 1024 * KB
 DEFAULT_BODY_LIMIT = 64 * KB
@@ -66,7 +69,7 @@ class GuardKeys:
     api_key: str
     agent_api_key: str
     secret_key: str
-    webhook_token_ok: Callable[[str], bool]  # LiveKit's JWT verifies (signature, issuer, expiry)
+    webhook_claims: Callable[[str], Any | None]  # LiveKit's JWT verified (signature, issuer, expiry): its claims, or None
 
 
 def error_body(status: int, detail: str, *, loc: list[str | int] | None = None) -> dict[str, Any]:
@@ -108,10 +111,10 @@ def authentication_problem(path: str, headers: dict[str, str], keys: GuardKeys, 
     if not path.startswith("/api/"):
         return None
     token = _bearer(headers)
-    if path == "/api/livekit/webhook":
-        if keys.webhook_token_ok(headers.get("authorization", "")):
+    if path == WEBHOOK_PATH:
+        if keys.webhook_claims(headers.get("authorization", "")) is not None:
             return None
-        return "webhook signature is missing or does not match (LiveKit signs every webhook)"
+        return WEBHOOK_UNSIGNED
     if path.startswith("/api/agent/"):
         if token is not None:
             if _equal(token, keys.agent_api_key):
@@ -163,13 +166,15 @@ class RequestGuard:
         """False when it has answered already: 429 (this client failed too often, or this credential asks too
         often) or 401. A client past its failure limit gets 429 whatever its credential, so the answer never tells a
         right guess from a wrong one."""
-        if path == "/api/livekit/webhook":
-            # HMAC-signed by LiveKit, the only sender, three times per call: a guess at its secret is hopeless, so the
-            # hottest route pays for no counter; the signature is still checked before the body is read.
-            problem = authentication_problem(path, headers, self._keys(), self._now())
-            if problem is not None:
-                await _respond(send, 401, problem, headers={"WWW-Authenticate": "Bearer"})
+        if path == WEBHOOK_PATH:
+            # HMAC-signed by LiveKit, the only sender, about seven times per call: a guess at its secret is hopeless,
+            # so the hottest route pays for no counter; the signature is still checked before the body is read, once:
+            # the route takes the verified claims (the body's hash) from here.
+            claims = self._keys().webhook_claims(headers.get("authorization", ""))
+            if claims is None:
+                await _respond(send, 401, WEBHOOK_UNSIGNED, headers={"WWW-Authenticate": "Bearer"})
                 return False
+            scope.setdefault("state", {})[WEBHOOK_CLAIMS] = claims
             return True
         client = client_address(scope)
         problem = authentication_problem(path, headers, self._keys(), self._now())  # no I/O: compare and verify

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -81,13 +82,27 @@ async def _ended(cluster: Cluster, n: int) -> bool:
     return int(await cluster.scalar("SELECT count(*) FROM attempts WHERE ended_at IS NOT NULL")) >= n
 
 
-async def saturation(instances: int, calls: int, cap: float) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def saturation(instances: int, calls: int, cap: float, guard_ms: tuple[int, int]) -> float:
+    """One run; returns its efficiency."""
     url = await create_database()
+    guard = {"DIALER_CPS_GUARD_MIN_MS": str(guard_ms[0]), "DIALER_CPS_GUARD_MAX_MS": str(guard_ms[1])}
     with tempfile.TemporaryDirectory() as logs:
-        cluster = await Cluster.start(url, Path(logs), instances=instances, settings=settings(cap))
+        cluster = await Cluster.start(url, Path(logs), instances=instances, settings=settings(cap) | guard,
+                                      webhooks=True)
         try:
+            pids = [d.process.pid for d in cluster.dialers]
+            dialer_cpu = [cpu_seconds(pid) for pid in pids]
+            sandbox_cpu = cpu_seconds(cluster.sandbox.process.pid)
             await cluster.create_batch(calls, via=(0, instances - 1))
             await cluster.wait_for(lambda: _ended(cluster, calls), timeout_s=calls / cap * 3 + 60, what="all dialled")
+            dialer_cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, dialer_cpu)]
+            sandbox_cpu = cpu_seconds(cluster.sandbox.process.pid) - sandbox_cpu
             sip = await cluster.sandbox.records("CreateSIPParticipant")
             times = sorted(r["received_at"] for r in sip)
             span = times[-1] - times[0]
@@ -98,11 +113,15 @@ async def saturation(instances: int, calls: int, cap: float) -> None:
                 line = next((l for l in text.splitlines() if l.startswith('dialer_attempts_ended_total{outcome="busy"}')), "x 0")
                 shares.append(int(float(line.split()[-1])))
             doubled = sum(1 for n in Counter(r["room"] for r in sip).values() if n > 1)
+            kind = f"fixed {guard_ms[0]} ms guard" if guard_ms[0] == guard_ms[1] else f"guard earned in {guard_ms[0]}-{guard_ms[1]} ms"
             print(
-                f"  {instances} instance(s): {len(sip)} SIP requests in {span:.1f}s = {rate:.1f}/s, "
+                f"  {instances} instance(s), {kind}: {len(sip)} SIP requests in {span:.1f}s = {rate:.1f}/s, "
                 f"efficiency {rate / cap:.1%} of the cap, busiest second {max_in_any_window(times)} (cap {cap:g}), "
-                f"shares {shares}, dialled twice: {doubled}"
+                f"shares {shares}, dialled twice: {doubled}; CPU per dial: dialers {sum(dialer_cpu) / calls * 1000:.1f} ms "
+                f"(busiest instance {max(dialer_cpu) / span:.0%} of a core), LiveKit sandbox "
+                f"{sandbox_cpu / calls * 1000:.1f} ms (webhooks to instance 0)"
             )
+            return rate / cap
         finally:
             await cluster.stop()
             await drop_database(url)
@@ -247,9 +266,12 @@ async def claim_cost(sizes: list[int], repeats: int) -> None:
 async def main(args: argparse.Namespace) -> None:
     counts = [int(n) for n in args.instances.split(",")]
     if not args.skip_saturation:
-        print(f"saturation: {args.calls} calls due at once, cap {args.cap:g} CPS")
+        print(f"saturation: {args.calls} calls due at once, cap {args.cap:g} CPS; each instance count with the "
+              f"fixed {args.baseline_guard_ms} ms guard (the baseline) and the earned guard, back to back")
         for n in counts:
-            await saturation(n, args.calls, args.cap)
+            before = await saturation(n, args.calls, args.cap, (args.baseline_guard_ms, args.baseline_guard_ms))
+            after = await saturation(n, args.calls, args.cap, (args.guard_min_ms, args.guard_max_ms))
+            print(f"    efficiency {before:.1%} → {after:.1%} ({after / before:.2f}×)")
     if not args.skip_latency:
         print(f"latency: {args.latency_calls} calls becoming due at {args.rate:g}/s, cap {args.cap:g} CPS")
         for n in counts:
@@ -268,6 +290,9 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=20.0, help="calls becoming due per second in the latency part")
     parser.add_argument("--rows", default="1000,1000000")
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--baseline-guard-ms", type=int, default=100, help="the fixed CPS guard of the baseline runs")
+    parser.add_argument("--guard-min-ms", type=int, default=10, help="the earned guard's floor (DIALER_CPS_GUARD_MIN_MS)")
+    parser.add_argument("--guard-max-ms", type=int, default=100, help="its ceiling (DIALER_CPS_GUARD_MAX_MS)")
     parser.add_argument("--skip-saturation", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-claim", action="store_true")

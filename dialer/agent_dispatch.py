@@ -36,11 +36,16 @@ ATTR_SIP_PHONE: Final = "sip.phoneNumber"
 ATTR_SANDBOX_ANSWERED_BY: Final = "sandbox.answeredBy"
 
 BRIEFING_ROOM_PREFIX: Final = "briefing-call-"  # inbound callers to the briefing number, one room each
+CALL_ROOM_PREFIX: Final = "call-"  # the dialer's phone attempts
 
 
 def call_room(call_id: str, attempt_number: int) -> str:
     """A phone attempt's room: one per attempt, so a late webhook from an earlier attempt touches nothing."""
-    return f"call-{call_id}-{attempt_number}"
+    return f"{CALL_ROOM_PREFIX}{call_id}-{attempt_number}"
+
+
+def is_call_room(room_name: str) -> bool:
+    return room_name.startswith(CALL_ROOM_PREFIX)
 
 
 def web_call_room(call_id: str) -> str:

@@ -9,7 +9,8 @@ from fastapi import APIRouter, HTTPException, Request
 from google.protobuf.json_format import Parse, ParseError
 from livekit.protocol.webhook import WebhookEvent
 
-from api.deps import LiveKitEvents, WebhookVerifierDep
+from api.deps import LiveKitEvents
+from api.request_guard import WEBHOOK_CLAIMS, WEBHOOK_UNSIGNED
 from dialer.store.retry import with_retries
 
 router = APIRouter(tags=["livekit"])
@@ -21,17 +22,17 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 @router.post("/api/livekit/webhook")
-async def livekit_webhook(request: Request, verifier: WebhookVerifierDep, events: LiveKitEvents) -> dict[str, str]:
+async def livekit_webhook(request: Request, events: LiveKitEvents) -> dict[str, str]:
     """LiveKit's signed webhooks: a JWT in Authorization carrying the body's sha256.
 
-    The JWT is verified before a byte of the body is read (an unsigned body is never read at all); the body is then
-    read up to its cap (413 past it), and must hash to the signed value (401). A signed body that is not a LiveKit
-    event is a 400 that says so, not a signature error.
+    The JWT is verified before a byte of the body is read (an unsigned body is never read at all): api/request_guard.py
+    does it and leaves the verified claims in the request's state. The body is then read up to its cap (413 past
+    it), and must hash to the signed value (401). A signed body that is not a LiveKit event is a 400 that says so,
+    not a signature error.
     """
-    try:
-        claims = verifier.verify(request.headers.get("Authorization", ""))
-    except Exception:
-        raise _unauthorized("webhook signature is missing or does not match") from None
+    claims = getattr(request.state, WEBHOOK_CLAIMS, None)
+    if claims is None:  # only without the guard in front: refused, never read
+        raise _unauthorized(WEBHOOK_UNSIGNED)
     if not claims.sha256:
         raise _unauthorized("webhook token carries no body hash (sha256)")
     body = b""

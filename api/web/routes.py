@@ -66,7 +66,7 @@ class WebContext:
     livekit_url: str
 
 
-def _web_context(settings: SettingsDep, clock: ClockDep, livekit: LiveKitDep) -> WebContext:
+async def _web_context(settings: SettingsDep, clock: ClockDep, livekit: LiveKitDep) -> WebContext:
     return WebContext(settings=settings, clock=clock, livekit_url=livekit.url)
 
 

@@ -49,6 +49,19 @@ def _an_agent_came_or_went(event: WebhookEvent) -> bool:
     )
 
 
+def _a_phone_leg_before_its_answer(event: WebhookEvent) -> bool:
+    """livekit-sip joins the callee's leg to the room as it dials (`sip.callStatus` dialing or ringing): the answer
+    comes from the dial's own SIP response, so this event changes nothing, now or replayed later, and costs no
+    transaction: one of a call's webhooks, every call."""
+    participant = event.participant
+    return (
+        event.event == "participant_joined"
+        and agent_dispatch.is_call_room(event.room.name)
+        and participant.kind == ParticipantInfo.Kind.SIP
+        and participant.attributes.get(agent_dispatch.ATTR_SIP_CALL_STATUS, "active") != "active"
+    )
+
+
 class LiveKitEventHandler:
     def __init__(
         self, *, db: Database, clock: Clock, retry: RetryPolicy, lease: LeaseRules, telephony: Telephony,
@@ -68,6 +81,8 @@ class LiveKitEventHandler:
         if self._legs is not None:
             self._legs.note_departure(event)
         if event.event not in HANDLED or not event.room.name or _an_agent_came_or_went(event):
+            return "ignored"
+        if _a_phone_leg_before_its_answer(event):
             return "ignored"
         try:
             async with self._db.transaction() as session:

@@ -111,6 +111,20 @@ async def test_a_searched_number_never_reaches_the_log(stack: Stack, caplog: pyt
     assert "5552671" not in text and "Lovelace" not in text
 
 
+async def test_the_access_log_names_the_route_template_never_the_number_in_the_path(
+    stack: Stack, caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert (await stack.http.post("/api/dnc", json={"phone": "+14155550177", "reason": "asked"})).status_code == 201
+    caplog.set_level(logging.WARNING, logger="httpx")
+    caplog.set_level(logging.INFO, logger="api")
+    assert (await stack.http.delete("/api/dnc/+14155550177")).status_code == 204
+    assert (await stack.http.get("/api/no-such-route/4155550177")).status_code in (401, 404)
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "DELETE /api/dnc/{phone} 204" in text, text
+    assert "GET <unmatched>" in text, text
+    assert "5550177" not in text
+
+
 async def test_the_do_not_call_list_is_paged_in_number_order(stack: Stack) -> None:
     numbers = ["+14155550150", "+12125550151", "+13125550152"]
     for number in numbers:

@@ -222,6 +222,24 @@ async def test_an_agent_coming_and_going_costs_no_transaction(stack: Stack) -> N
     assert (await stack.http.get(f"/api/voice/session/{room}/status")).json()["state"] == "open"
 
 
+async def test_a_phone_leg_joining_before_its_answer_costs_no_transaction(stack: Stack) -> None:
+    """livekit-sip joins the callee's leg as it dials: every call's third webhook, and it changes nothing."""
+    at = int(stack.clock.now().timestamp())
+
+    def leg_joined(status: str, event_id: str) -> WebhookEvent:
+        leg = ParticipantInfo(identity="callee-call_x", kind=ParticipantInfo.Kind.SIP,
+                              attributes={"sip.callStatus": status})
+        return WebhookEvent(event="participant_joined", id=event_id, created_at=at, room=Room(name="call-call_x-1"),
+                            participant=leg)
+
+    assert await _send(stack, leg_joined("dialing", "EV_dialing")) == "ignored"
+    async with stack.runtime.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(ReceivedWebhook)) == 0
+    await _send(stack, leg_joined("active", "EV_active"))  # an answer: judged, and its id kept against replays
+    async with stack.runtime.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(ReceivedWebhook)) == 1
+
+
 async def test_web_gap_filling_call_is_answered_on_join_and_completed_on_leave(stack: Stack) -> None:
     ids = await _interview(stack)
     body = (await stack.http.post("/api/voice/token", json={"mode": "gap_filling", "candidate_id": ids["candidate_id"], "user_name": "Grace"})).json()

@@ -83,8 +83,10 @@ async def test_left_before_joined_late_and_twice_still_ends_the_call_once(stack:
     call = await _call(stack, call_id)
     assert call["state"] == "scheduled" and call["last_outcome"] == "nothing_collected"  # answered, nothing saved
     assert call["attempts"][0]["duration_s"] == 42  # the event's own time, not its arrival
+    assert joined.participant.attributes["sip.callStatus"] != "active"  # it joined as it was dialled
     for event in (joined, finished, left, joined, finished):
-        assert await _deliver(stack, event) in ("applied", "duplicate")
+        expected = ("ignored",) if event is joined else ("applied", "duplicate")  # a leg before its answer: nothing
+        assert await _deliver(stack, event) in expected
     call = await _call(stack, call_id)
     assert call["state"] == "scheduled" and len(call["attempts"]) == 1
     assert call["attempts"][0]["outcome"] == "nothing_collected" and call["attempts"][0]["duration_s"] == 42
