@@ -66,6 +66,9 @@ class DialPlacer:
         self._leg_status_wait_s = leg_status_wait_s
         self._lead = lead
         self._guard = guard
+        # How long taking a new slot takes (its transaction): the new slot is put that far ahead, or a free trunk's
+        # slot "now" would be past by the commit, more than a small guard allows, and the dial would re-slot again.
+        self._reslot_lead = PreparationLead()
 
     async def record(self, dial: PlannedDial, record: Recorder) -> None:
         try:
@@ -155,20 +158,23 @@ class DialPlacer:
                 return slot
             log.info("call %s missed its CPS slot by %.0f ms; taking a new one", dial.request.call_id, late * 1000)
             guard_s = self._guard.seconds if self._guard is not None else guard_s
+            asked_at = self._clock.now()
             try:
                 what = f"re-slotting call {dial.request.call_id}"
-                slot = await with_retries(partial(self._new_slot, dial, guard_s), what=what)
+                slot = await with_retries(partial(self._new_slot, dial, guard_s, self._reslot_lead.seconds), what=what)
             except Exception:
                 log.exception("call %s: no new CPS slot; left for the reconciler", dial.request.call_id)
                 return None
+            self._reslot_lead.observe((self._clock.now() - asked_at).total_seconds())
 
-    async def _new_slot(self, dial: PlannedDial, guard_s: float) -> datetime:
+    async def _new_slot(self, dial: PlannedDial, guard_s: float, lead_s: float) -> datetime:
         cfg = self._config
         async with self._db.transaction() as session:
             return await queue.take_new_slot(
                 session,
                 trunk_id=cfg.trunk_id,
                 clock=self._clock,
+                lead_s=lead_s,
                 calls_per_second=cfg.calls_per_second,
                 guard_s=guard_s,
                 call_id=dial.request.call_id,

@@ -83,6 +83,7 @@ async def take_new_slot(
     *,
     trunk_id: str,
     clock: Clock,
+    lead_s: float = 0.0,
     calls_per_second: float,
     guard_s: float,
     call_id: str,
@@ -91,11 +92,11 @@ async def take_new_slot(
 ) -> datetime:
     """A fresh CPS slot for a dial that missed its own (the budget row locked, as in a dispatch run); the call's
     lease moves with it. The slot is counted from when the lock is held: one counted from before a long wait for it
-    would already be past, and the dial would take another, and another. Spaced, and recorded, like a plan's slots
-    (guard.py)."""
+    would already be past, and the dial would take another, and another. `lead_s` ahead at the least: how long this
+    takes, commit included. Spaced, and recorded, like a plan's slots (guard.py)."""
     budget = await lock_budget(session, trunk_id, clock.now())
     now = clock.now()
-    slot = max(budget.next_slot_at, now)
+    slot = max(budget.next_slot_at, now + timedelta(seconds=lead_s))
     guards = TrunkGuards.load(budget.guards)
     budget.next_slot_at = slot + slot_interval(calls_per_second, guards.spacing_s(guard_s, slot))
     budget.guards = guards.recorded(guard_s, until=slot + REACH, now=now).dump()

@@ -49,3 +49,24 @@ async def test_a_dial_ready_only_after_its_slot_teaches_it_nothing() -> None:
     slot = T0 - timedelta(milliseconds=2)  # the room took longer than the lead: ready 2 ms past the slot
     assert await placer._wait_for_slot(_dial(slot, guard_s=0.010)) == slot  # inside 2.5 ms: sent as it is
     assert guard.seconds == 0.010
+
+
+async def test_a_new_slot_is_put_far_enough_ahead_to_be_met() -> None:
+    """On a free trunk a new slot is "now", which is past by the time its transaction commits: with a small guard the
+    dial would re-slot again and again. The placer learns how long taking one takes and asks for that much lead."""
+    clock, guard = ManualClock(T0), EarnedGuard(floor_s=0.010, ceiling_s=0.100)
+    placer = _placer(clock, guard, overshoot=timedelta(0))
+    taken: list[datetime] = []
+
+    async def new_slot(_dial: PlannedDial, _guard_s: float, lead_s: float) -> datetime:
+        slot = clock.now() + timedelta(seconds=lead_s)  # a free trunk: the slot is the lead ahead of now
+        clock.advance(timedelta(milliseconds=8))  # the transaction and its commit
+        taken.append(slot)
+        if len(taken) > 5:
+            raise RuntimeError("re-slotting without end")
+        return slot
+
+    placer._new_slot = new_slot  # type: ignore[method-assign]
+    late = _dial(T0 - timedelta(milliseconds=50), guard_s=0.010)  # ready 50 ms past its slot
+    assert await placer._wait_for_slot(late) == taken[-1]
+    assert len(taken) == 2  # the first, "now", was 8 ms past at once; the second was put 8 ms ahead
