@@ -2,7 +2,11 @@
 
   1. saturation   N calls due at once (one batch), CPS cap C, with 1, 2 and 3 `dialer serve` processes: the rate of
                   SIP requests LiveKit (the sandbox process) received from the first to the last, as a share of the
-                  cap (dispatch efficiency), the busiest one-second window, and each instance's share.
+                  cap (dispatch efficiency), the busiest one-second window, each instance's share, and the CPU the
+                  dialer processes and the sandbox used per dial (/proc; the sandbox sends its webhooks to instance
+                  0, as a load balancer would pick one). Each instance count runs twice, back to back: the baseline
+                  (a fixed 100 ms guard, or with --baseline-tree the code of another checkout, e.g. the commit
+                  before, `git worktree add /tmp/base <commit>`) and the current code with its earned guard.
   2. latency      due -> SIP request at LiveKit, below the cap, with 1, 2 and 3 instances, two ways a call becomes due:
                   announced  POST /api/calls (round robin over the instances) -> NOTIFY -> every dispatcher wakes;
                   timed      next_attempt_at passes with nobody announcing it: found by the tick (1 s) or by a run
@@ -50,6 +54,7 @@ from dialer.store.models import Call  # noqa: E402
 from dialer_testing.cluster import (  # noqa: E402
     API_KEY,
     BUSY,
+    CONSENT,
     Cluster,
     create_database,
     daytime_busy_number,
@@ -88,13 +93,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def saturation(instances: int, calls: int, cap: float, guard_ms: tuple[int, int]) -> float:
-    """One run; returns its efficiency."""
+async def saturation(
+    instances: int, calls: int, cap: float, guard_ms: tuple[int, int] | None, root: Path | None = None
+) -> tuple[float, float]:
+    """One run; returns its efficiency and the dialers' CPU per dial. `guard_ms` None: the code's own default guard
+    (a baseline checkout in `root` may predate the settings)."""
     url = await create_database()
-    guard = {"DIALER_CPS_GUARD_MIN_MS": str(guard_ms[0]), "DIALER_CPS_GUARD_MAX_MS": str(guard_ms[1])}
+    guard = {} if guard_ms is None else {"DIALER_CPS_GUARD_MIN_MS": str(guard_ms[0]), "DIALER_CPS_GUARD_MAX_MS": str(guard_ms[1])}
     with tempfile.TemporaryDirectory() as logs:
+        extra = {"root": root} if root is not None else {}
         cluster = await Cluster.start(url, Path(logs), instances=instances, settings=settings(cap) | guard,
-                                      webhooks=True)
+                                      webhooks=True, **extra)
         try:
             pids = [d.process.pid for d in cluster.dialers]
             dialer_cpu = [cpu_seconds(pid) for pid in pids]
@@ -113,7 +122,12 @@ async def saturation(instances: int, calls: int, cap: float, guard_ms: tuple[int
                 line = next((l for l in text.splitlines() if l.startswith('dialer_attempts_ended_total{outcome="busy"}')), "x 0")
                 shares.append(int(float(line.split()[-1])))
             doubled = sum(1 for n in Counter(r["room"] for r in sip).values() if n > 1)
-            kind = f"fixed {guard_ms[0]} ms guard" if guard_ms[0] == guard_ms[1] else f"guard earned in {guard_ms[0]}-{guard_ms[1]} ms"
+            if guard_ms is None:
+                kind = f"code at {root}, its default guard"
+            elif guard_ms[0] == guard_ms[1]:
+                kind = f"fixed {guard_ms[0]} ms guard"
+            else:
+                kind = f"guard earned in {guard_ms[0]}-{guard_ms[1]} ms"
             print(
                 f"  {instances} instance(s), {kind}: {len(sip)} SIP requests in {span:.1f}s = {rate:.1f}/s, "
                 f"efficiency {rate / cap:.1%} of the cap, busiest second {max_in_any_window(times)} (cap {cap:g}), "
@@ -121,7 +135,7 @@ async def saturation(instances: int, calls: int, cap: float, guard_ms: tuple[int
                 f"(busiest instance {max(dialer_cpu) / span:.0%} of a core), LiveKit sandbox "
                 f"{sandbox_cpu / calls * 1000:.1f} ms (webhooks to instance 0)"
             )
-            return rate / cap
+            return rate / cap, sum(dialer_cpu) / calls
         finally:
             await cluster.stop()
             await drop_database(url)
@@ -137,7 +151,7 @@ async def latency(instances: int, calls: int, cap: float, rate: float) -> None:
             ids: list[str] = []
             async with httpx.AsyncClient(headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30) as http:
                 bulk = [{"external_id": f"l-{i}", "name": "L", "phone": number,
-                         "required_fields": ["start_date"]} for i in range(2 * calls)]
+                         "required_fields": ["start_date"], "consent": CONSENT} for i in range(2 * calls)]
                 created = await http.post(f"{cluster.dialers[0].url}/api/candidates/bulk", json={"candidates": bulk})
                 ids = [item["id"] for item in created.json()["items"]]
                 started = time.perf_counter()
@@ -269,9 +283,14 @@ async def main(args: argparse.Namespace) -> None:
         print(f"saturation: {args.calls} calls due at once, cap {args.cap:g} CPS; each instance count with the "
               f"fixed {args.baseline_guard_ms} ms guard (the baseline) and the earned guard, back to back")
         for n in counts:
-            before = await saturation(n, args.calls, args.cap, (args.baseline_guard_ms, args.baseline_guard_ms))
-            after = await saturation(n, args.calls, args.cap, (args.guard_min_ms, args.guard_max_ms))
-            print(f"    efficiency {before:.1%} → {after:.1%} ({after / before:.2f}×)")
+            if args.baseline_tree:
+                before, cpu_before = await saturation(n, args.calls, args.cap, None, Path(args.baseline_tree))
+            else:
+                fixed = (args.baseline_guard_ms, args.baseline_guard_ms)
+                before, cpu_before = await saturation(n, args.calls, args.cap, fixed)
+            after, cpu_after = await saturation(n, args.calls, args.cap, (args.guard_min_ms, args.guard_max_ms))
+            print(f"    {n} instance(s): efficiency {before:.1%} → {after:.1%} ({after / before:.2f}×); dialers' CPU "
+                  f"per dial {cpu_before * 1000:.1f} → {cpu_after * 1000:.1f} ms ({cpu_after / cpu_before:.2f}×)")
     if not args.skip_latency:
         print(f"latency: {args.latency_calls} calls becoming due at {args.rate:g}/s, cap {args.cap:g} CPS")
         for n in counts:
@@ -291,6 +310,8 @@ if __name__ == "__main__":
     parser.add_argument("--rows", default="1000,1000000")
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--baseline-guard-ms", type=int, default=100, help="the fixed CPS guard of the baseline runs")
+    parser.add_argument("--baseline-tree", default=None,
+                        help="a checkout of the baseline commit (git worktree add): its dialers run the baseline runs")
     parser.add_argument("--guard-min-ms", type=int, default=10, help="the earned guard's floor (DIALER_CPS_GUARD_MIN_MS)")
     parser.add_argument("--guard-max-ms", type=int, default=100, help="its ceiling (DIALER_CPS_GUARD_MAX_MS)")
     parser.add_argument("--skip-saturation", action="store_true")

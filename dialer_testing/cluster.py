@@ -105,8 +105,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("DIALER_", "LIVEKIT_"))} | {"PYTHONPATH": str(ROOT)}
+def _clean_env(root: Path = ROOT) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("DIALER_", "LIVEKIT_"))} | {"PYTHONPATH": str(root)}
 
 
 @dataclass
@@ -169,12 +169,15 @@ class DialerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @classmethod
-    async def start(cls, index: int, log_dir: Path, env: dict[str, str], port: int | None = None) -> DialerProcess:
+    async def start(
+        cls, index: int, log_dir: Path, env: dict[str, str], port: int | None = None, root: Path = ROOT
+    ) -> DialerProcess:
+        """`root`: the checkout whose code runs (a bench's baseline may be another commit's)."""
         port = port or _free_port()
         log = log_dir / f"dialer-{index}.log"
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "dialer", "serve", "--port", str(port), cwd=ROOT,
-            env=_clean_env() | env | {"DIALER_PORT": str(port)},
+            sys.executable, "-m", "dialer", "serve", "--port", str(port), cwd=root,
+            env=_clean_env(root) | env | {"DIALER_PORT": str(port)},
             stdin=asyncio.subprocess.DEVNULL, stdout=log.open("wb"), stderr=asyncio.subprocess.STDOUT,
         )
         return cls(index=index, process=process, port=port, log=log)
@@ -222,7 +225,8 @@ class Cluster:
 
     @classmethod
     async def start(
-        cls, database_url: str, log_dir: Path, *, instances: int, settings: dict[str, str], webhooks: bool = False
+        cls, database_url: str, log_dir: Path, *, instances: int, settings: dict[str, str], webhooks: bool = False,
+        root: Path = ROOT,
     ) -> Cluster:
         """`webhooks`: the sandbox sends its webhooks to instance 0 (as a load balancer would pick one)."""
         ports = [_free_port() for _ in range(instances)]
@@ -247,7 +251,7 @@ class Cluster:
         cluster = cls(database_url=database_url, sandbox=sandbox, dialers=[], log_dir=log_dir, env=env)
         try:
             for index in range(instances):
-                cluster.dialers.append(await DialerProcess.start(index, log_dir, env, ports[index]))
+                cluster.dialers.append(await DialerProcess.start(index, log_dir, env, ports[index], root=root))
             await asyncio.gather(*(d.wait_ready() for d in cluster.dialers))
         except BaseException:
             await cluster.stop()
