@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -29,7 +30,7 @@ from dialer.lifecycle.calls import end_attempt, give_back_attempt, load_attempt,
 from dialer.policy import Outcome
 from dialer.store.db import Database
 from dialer.store.retry import with_retries
-from dialer.telephony.base import AgentUnavailable, DialFailed, Telephony, TelephonyUnavailable
+from dialer.telephony.base import REQUEST_SENT, AgentUnavailable, DialFailed, Telephony, TelephonyUnavailable
 from dialer.telephony.sip_outcomes import TRUNK_NO_RESPONSE_DETAIL, Cancellation, ringing_timeout_cause
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,13 @@ log = logging.getLogger(__name__)
 Sleeper = Callable[[float], Awaitable[None]]
 LEG_STATUS_WAIT_S = 5.0  # a ringing time-out waits this long for the leg's departure webhook (leg_status.py)
 Recorder = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class SlotMet:
+    slot: datetime
+    checked_at: datetime  # when the dial found itself within its tolerance
+    late_from: datetime  # its send lateness counts from here: the slot if it slept until it, else the check
 
 
 class DialPlacer:
@@ -91,15 +99,16 @@ class DialPlacer:
                 self._metrics.agents.note_present()
             if self._lead is not None and dial.planned_at is not None:
                 self._lead.observe((self._clock.now() - dial.planned_at).total_seconds())
-            slot = await self._wait_for_slot(dial)
-            if slot is None:
+            met = await self._wait_for_slot(dial)
+            if met is None:
                 return None
+            slot = met.slot
             if self._circuit is not None and not self._circuit.may_place(probe=dial.probe):
                 log.warning("call %s not placed: the LiveKit circuit opened while it waited; back to the queue", call_id)
                 await self._close_room_quietly(dial.request.room_name)
                 detail = "held back before it rang: the LiveKit circuit opened while the call waited for its CPS slot"
                 return partial(self._record_given_back, dial.attempt_id, detail, Outcome.NOT_PLACED)
-            await self._telephony.place(dial.request)
+            await self._place_timed(dial, met)
         except DialFailed as reported:
             failed = await self._settle_ringing_timeout(dial, reported)
             log.info("call %s attempt ended: %s", call_id, failed.outcome.value)
@@ -141,21 +150,34 @@ class DialPlacer:
         await self._close_room_quietly(dial.request.room_name)  # the job may still be taken late: end it too
         return partial(self._record_given_back, dial.attempt_id, detail, Outcome.NO_AGENT)
 
-    async def _wait_for_slot(self, dial: PlannedDial) -> datetime | None:
+    async def _place_timed(self, dial: PlannedDial, met: SlotMet) -> None:
+        """The SIP request, and how late it really left: from its slot if the dial slept until it, else from the
+        check (its lateness before that was its preparation's, which the lead learns). That earns the guard
+        (guard.py): the event loop may run other work between the check and the socket."""
+        sent: list[datetime] = []
+        token = REQUEST_SENT.set(lambda: sent.append(self._clock.now()))
+        try:
+            await self._telephony.place(dial.request)
+        finally:
+            REQUEST_SENT.reset(token)
+            if self._guard is not None:
+                left = sent[0] if sent else met.checked_at  # an adapter that cannot tell: the check
+                self._guard.observe((left - met.late_from).total_seconds())
+
+    async def _wait_for_slot(self, dial: PlannedDial) -> SlotMet | None:
         """Sleep until the slot; past it by more than a quarter of the guard, take a new one. None: no slot to be
-        had (database trouble), so the SIP request does not leave. How late a dial that slept wakes is the send
-        path's lateness, which earns the guard (guard.py); one that was ready only after its slot measured its
-        preparation instead, which the lead learns."""
+        had (database trouble), so the SIP request does not leave."""
         slot, guard_s = dial.slot_at, dial.guard_s
         while True:
             wait = (slot - self._clock.now()).total_seconds()
             if wait > 0:
                 await self._sleep(wait)
-            late = (self._clock.now() - slot).total_seconds()
-            if wait > 0 and self._guard is not None:
-                self._guard.observe(late)
+            checked_at = self._clock.now()
+            late = (checked_at - slot).total_seconds()
             if guard_s <= 0 or late <= tolerance_s(guard_s):
-                return slot
+                return SlotMet(slot=slot, checked_at=checked_at, late_from=slot if wait > 0 else checked_at)
+            if wait > 0 and self._guard is not None:
+                self._guard.observe(late)  # woke too late to send: the send path's lateness too
             log.info("call %s missed its CPS slot by %.0f ms; taking a new one", dial.request.call_id, late * 1000)
             guard_s = self._guard.seconds if self._guard is not None else guard_s
             asked_at = self._clock.now()

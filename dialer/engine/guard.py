@@ -3,9 +3,11 @@
 Slots are (1 s + guard) / cap apart, and a dial later than a quarter of its guard past its slot takes a new one. Any
 cap + 1 consecutive slots then span 1 s + guard, so LiveKit sees at most the cap in any sliding second as long as
 the way there varies by less than the rest of the guard. A fixed guard pays for the worst case all the time (100 ms
-costs 9 % of the cap); this one is four times the recent 99th percentile of the send path's lateness (waking from
-the sleep until the slot and reaching the request), between a floor that covers the way to LiveKit and a ceiling.
-A steady path pays the floor; a busy one pays for what it measures, and re-slots about one dial in a hundred.
+costs 9 % of the cap); this one is four times the recent 99th percentile of the send path's lateness (from the
+slot to the request's headers written, dial.py), between a floor and a ceiling. The floor covers what the dialer
+cannot measure: how much the way to LiveKit, and LiveKit's reading of the requests, vary (the Python stand-in in
+the tests showed single requests read 50 ms late). A busy path pays for what it measures, and re-slots about one
+dial in a hundred.
 
 Instances sharing a trunk may earn different guards. A dial's quarter-guard tolerance only holds if the slots after
 it are spaced by at least its own guard, so each plan records its guard on the trunk's budget row for the next

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from dialer.policy import Outcome
+
+
+# Set by the dialer around `Telephony.place`: an adapter that knows when its request left (its headers written to
+# the socket) calls it then, so the CPS guard learns how late requests really leave, not only how late they were
+# checked (the event loop may run other work between the two). An adapter that cannot tell leaves it uncalled.
+REQUEST_SENT: ContextVar[Callable[[], None] | None] = ContextVar("dialer_request_sent", default=None)
 
 
 @dataclass(frozen=True)

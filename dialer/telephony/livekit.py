@@ -21,6 +21,7 @@ from livekit.api.twirp_client import ServerError, SipCallError
 
 from dialer import agent_dispatch
 from dialer.telephony.base import (
+    REQUEST_SENT,
     AgentUnavailable,
     DialFailed,
     DialRequest,
@@ -59,6 +60,19 @@ def _cancelled(exc: ServerError) -> DialFailed | TelephonyUnavailable:
     return DialFailed(Outcome.ERROR, sip_status_code=None, detail=f"canceled by LiveKit: {exc.message}")
 
 
+def _request_sent_trace() -> aiohttp.TraceConfig:
+    """Calls `REQUEST_SENT` (if the dialer set it for this task) once a request's headers are written."""
+
+    async def headers_sent(_session: aiohttp.ClientSession, _context: object, _params: object) -> None:
+        sent = REQUEST_SENT.get()
+        if sent is not None:
+            sent()
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_headers_sent.append(headers_sent)
+    return trace
+
+
 class LiveKitTelephony:
     def __init__(
         self,
@@ -90,7 +104,8 @@ class LiveKitTelephony:
             # connection until answered, so with 100 calls ringing the 101st request would wait, past its CPS slot,
             # for one to free. The lines cap (max_concurrent_calls) bounds how many are open.
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self._timeout), connector=aiohttp.TCPConnector(limit=0)
+                timeout=aiohttp.ClientTimeout(total=self._timeout), connector=aiohttp.TCPConnector(limit=0),
+                trace_configs=[_request_sent_trace()],
             )
             self._client = api.LiveKitAPI(
                 self.url,

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from livekit.protocol.sip import SIPParticipantInfo
 
-from dialer.telephony.base import DialRequest
+from dialer.telephony.base import REQUEST_SENT, DialRequest
 from dialer.telephony.livekit import LiveKitTelephony
 from tests.twirp_stub import TwirpStub
 
@@ -46,5 +46,34 @@ async def test_the_101st_ringing_call_reaches_livekit_while_100_are_still_ringin
     finally:
         answer.set()
         await asyncio.gather(*calls, return_exceptions=True)
+        await telephony.close()
+        await livekit.stop()
+
+
+async def test_the_adapter_says_when_the_sip_request_left_before_its_answer_comes() -> None:
+    """The CPS guard learns from when CreateSIPParticipant's headers were written, not from the check before it."""
+    livekit = TwirpStub()
+    arrived, answer = asyncio.Event(), asyncio.Event()
+
+    async def answer_when_told() -> SIPParticipantInfo:
+        arrived.set()
+        await answer.wait()
+        return SIPParticipantInfo(participant_identity="callee", sip_call_id="SCL_x")
+
+    livekit.answers[SIP_METHOD] = answer_when_told
+    await livekit.start()
+    telephony = LiveKitTelephony(url=livekit.url, api_key="key", api_secret="secret-0123456789abcdef0123456789")
+    sent: list[str] = []
+    token = REQUEST_SENT.set(lambda: sent.append("left"))
+    try:
+        placing = asyncio.create_task(telephony.place(REQUEST))
+        await asyncio.wait_for(arrived.wait(), timeout=10)
+        assert sent == ["left"]  # told as it left, while the call still rings
+        answer.set()
+        await placing
+        assert sent == ["left"]
+    finally:
+        REQUEST_SENT.reset(token)
+        answer.set()
         await telephony.close()
         await livekit.stop()
