@@ -312,8 +312,8 @@ if __name__ == "__main__":
     parser.add_argument("--baseline-guard-ms", type=int, default=100, help="the fixed CPS guard of the baseline runs")
     parser.add_argument("--baseline-tree", default=None,
                         help="a checkout of the baseline commit (git worktree add): its dialers run the baseline runs")
-    parser.add_argument("--guard-min-ms", type=int, default=50, help="the earned guard's floor (DIALER_CPS_GUARD_MIN_MS)")
-    parser.add_argument("--guard-max-ms", type=int, default=100, help="its ceiling (DIALER_CPS_GUARD_MAX_MS)")
+    parser.add_argument("--guard-min-ms", type=int, default=100, help="the earned guard's floor (DIALER_CPS_GUARD_MIN_MS)")
+    parser.add_argument("--guard-max-ms", type=int, default=250, help="its ceiling (DIALER_CPS_GUARD_MAX_MS)")
     parser.add_argument("--skip-saturation", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-claim", action="store_true")

@@ -118,9 +118,9 @@ class Settings(BaseSettings):
     # Several instances: CPS guard, reconciler clock, LiveKit time-out, circuit breaker (README "Several instances").
     # The guard is earned from the measured send lateness between these bounds (dialer/engine/guard.py); the floor
     # covers how much the way to LiveKit itself varies, which the dialer cannot measure (the requests' arrival there):
-    # lower it for a LiveKit near and steady, raise it for one far away. Equal bounds fix it.
-    cps_guard_min_ms: int = Field(default=50, ge=0, le=1000)
-    cps_guard_max_ms: int = Field(default=100, ge=0, le=1000)
+    # lower it only where LiveKit's receive path is known steady (README "Several instances"). Equal bounds fix it.
+    cps_guard_min_ms: int = Field(default=100, ge=0, le=1000)
+    cps_guard_max_ms: int = Field(default=250, ge=0, le=1000)
     cps_guard_ms: int | None = None  # the fixed guard before it was earned: refused with what to set instead
     reconcile_interval_s: float = Field(default=15.0, gt=0, le=600)
     livekit_timeout_s: float = Field(default=10.0, gt=0, le=120)

@@ -47,8 +47,8 @@ class DispatchConfig:
     lease_s: int = 120
     scan_limit: int = 200  # due calls examined per run (those outside their window are rescheduled)
     tick_s: float = 2.0  # APScheduler's tick; a call due sooner than the next tick gets a wake-up of its own
-    cps_guard_min_s: float = 0.05  # the earned CPS guard's floor: covers how much the way to LiveKit varies
-    cps_guard_max_s: float = 0.1  # and its ceiling (guard.py)
+    cps_guard_min_s: float = 0.1  # the earned CPS guard's floor: covers how much the way to LiveKit varies
+    cps_guard_max_s: float = 0.25  # and its ceiling (guard.py)
     holidays: HolidayCalendar = DEFAULT_HOLIDAYS  # for states that forbid calls on holidays
     consent_required: bool = False  # dial only candidates with prior express consent on record
     simulated: bool = False  # the built-in sandbox: attempts are marked simulated (no phone rings)

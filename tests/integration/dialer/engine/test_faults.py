@@ -213,7 +213,7 @@ async def test_a_dial_that_misses_its_cps_slot_takes_a_new_one(
 
     async def slow_prepare(request: DialRequest) -> None:
         await real_prepare(request)
-        clock.advance(timedelta(milliseconds=late_ms))  # the room set-up took this long; the guard's floor / 4 is 12.5 ms
+        clock.advance(timedelta(milliseconds=late_ms))  # the room set-up took this long; the guard's floor / 4 is 25 ms
 
     telephony.prepare = slow_prepare  # type: ignore[method-assign]
     slot = clock.now()
