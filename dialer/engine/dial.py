@@ -5,8 +5,8 @@ No agent in the room in time (LiveKit drops a job no worker is free for): the ro
 the attempt is given back to the queue.
 
 A slot missed by more than a quarter of the CPS guard (a stalled event loop, a slow room set-up) is exchanged for a
-fresh one, so any `cap` consecutive requests span at least a second as LiveKit receives them (guard.py). A request that may have left
-without an answer (a time-out) is left to the reconciler; nothing is ever re-dialled blindly.
+fresh one, so any `cap` consecutive requests span at least a second as LiveKit receives them (guard.py). A request
+that may have left without an answer (a time-out) is left to the reconciler; nothing is ever re-dialled blindly.
 """
 
 from __future__ import annotations

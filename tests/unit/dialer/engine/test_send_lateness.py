@@ -95,7 +95,7 @@ async def test_a_new_slot_is_put_far_enough_ahead_to_be_met() -> None:
             raise RuntimeError("re-slotting without end")
         return slot
 
-    placer._new_slot = new_slot  # type: ignore[method-assign]
+    placer._new_slot = new_slot  # type: ignore[method-assign,assignment]
     late = _dial(T0 - timedelta(milliseconds=50), guard_s=0.010)  # ready 50 ms past its slot
     met = await placer._wait_for_slot(late)
     assert met is not None and met.slot == taken[-1]
