@@ -17,11 +17,12 @@ seconds (`TrunkGuards`) and spaces its slots by the largest guard still recorded
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from dialer.engine.recent import RecentPercentile
 
 WINDOW = 200  # the last dials' send lateness that counts
 PERCENTILE = 0.99
@@ -32,24 +33,22 @@ STEP_S = 0.005  # guards are whole steps (rounded up), so a trunk's record holds
 
 class EarnedGuard:
     def __init__(self, *, floor_s: float, ceiling_s: float, window: int = WINDOW, percentile: float = PERCENTILE) -> None:
-        if not 0 <= floor_s <= ceiling_s or window < 1 or not 0 < percentile <= 1:
-            raise ValueError("0 <= floor_s <= ceiling_s, window >= 1 and 0 < percentile <= 1 are required")
+        if not 0 <= floor_s <= ceiling_s:
+            raise ValueError("0 <= floor_s <= ceiling_s is required")
         self._floor_s = floor_s
         self._ceiling_s = ceiling_s
-        self._samples: deque[float] = deque(maxlen=window)
-        self._percentile = percentile
+        self._recent = RecentPercentile(window=window, percentile=percentile)
 
     def observe(self, late_s: float) -> None:
-        """A dial that slept until its slot reached its request this long after the slot."""
-        self._samples.append(max(0.0, late_s))
+        """A dial's request left this long after its slot (or after its check, if it was ready only then)."""
+        self._recent.observe(late_s)
 
     @property
     def seconds(self) -> float:
-        if not self._samples:
+        measured = self._recent.value()
+        if measured is None:
             return self._floor_s
-        ordered = sorted(self._samples)
-        at = min(len(ordered) - 1, int(self._percentile * len(ordered)))
-        earned = math.ceil(FACTOR * ordered[at] / STEP_S - 1e-9) * STEP_S
+        earned = math.ceil(FACTOR * measured / STEP_S - 1e-9) * STEP_S
         return min(self._ceiling_s, max(self._floor_s, round(earned, 6)))
 
 

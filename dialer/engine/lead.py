@@ -9,7 +9,7 @@ readiness time, so most dials find their slot still ahead; it costs the few mill
 
 from __future__ import annotations
 
-from collections import deque
+from dialer.engine.recent import RecentPercentile
 
 WINDOW = 200  # the last dials' readiness times that count
 PERCENTILE = 0.95
@@ -18,20 +18,16 @@ CEILING_S = 1.0  # never more: a plan looks only two seconds ahead
 
 class PreparationLead:
     def __init__(self, *, window: int = WINDOW, percentile: float = PERCENTILE, ceiling_s: float = CEILING_S) -> None:
-        if window < 1 or not 0 < percentile <= 1 or ceiling_s < 0:
-            raise ValueError("window >= 1, 0 < percentile <= 1 and ceiling_s >= 0 are required")
-        self._samples: deque[float] = deque(maxlen=window)
-        self._percentile = percentile
+        if ceiling_s < 0:
+            raise ValueError("ceiling_s >= 0 is required")
+        self._recent = RecentPercentile(window=window, percentile=percentile)
         self._ceiling_s = ceiling_s
 
     def observe(self, ready_after_s: float) -> None:
         """A dial was ready to send this long after its plan's instant."""
-        self._samples.append(max(0.0, ready_after_s))
+        self._recent.observe(ready_after_s)
 
     @property
     def seconds(self) -> float:
-        if not self._samples:
-            return 0.0
-        ordered = sorted(self._samples)
-        at = min(len(ordered) - 1, int(self._percentile * len(ordered)))
-        return min(self._ceiling_s, ordered[at])
+        measured = self._recent.value()
+        return 0.0 if measured is None else min(self._ceiling_s, measured)

@@ -5,6 +5,8 @@ in the client, past its CPS slot, until a ringing call ended. Through the real l
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from livekit.protocol.sip import SIPParticipantInfo
@@ -21,8 +23,21 @@ REQUEST = DialRequest(
 )
 
 
-async def test_the_101st_ringing_call_reaches_livekit_while_100_are_still_ringing() -> None:
+@asynccontextmanager
+async def _livekit_answering(answer: Callable[[], Awaitable[SIPParticipantInfo]]) -> AsyncIterator[LiveKitTelephony]:
+    """The real adapter against a Twirp stub that answers CreateSIPParticipant with `answer`."""
     livekit = TwirpStub()
+    livekit.answers[SIP_METHOD] = answer
+    await livekit.start()
+    telephony = LiveKitTelephony(url=livekit.url, api_key="key", api_secret="secret-0123456789abcdef0123456789")
+    try:
+        yield telephony
+    finally:
+        await telephony.close()
+        await livekit.stop()
+
+
+async def test_the_101st_ringing_call_reaches_livekit_while_100_are_still_ringing() -> None:
     arrived = 0
     all_ringing, answer = asyncio.Event(), asyncio.Event()
 
@@ -34,25 +49,20 @@ async def test_the_101st_ringing_call_reaches_livekit_while_100_are_still_ringin
         await answer.wait()
         return SIPParticipantInfo(participant_identity="callee", sip_call_id="SCL_x")
 
-    livekit.answers[SIP_METHOD] = ring_until_told
-    await livekit.start()
-    telephony = LiveKitTelephony(url=livekit.url, api_key="key", api_secret="secret-0123456789abcdef0123456789")
-    calls = [asyncio.create_task(telephony.place(replace(REQUEST, room_name=f"call-c{i}-1"))) for i in range(RINGING)]
-    try:
-        await asyncio.wait_for(all_ringing.wait(), timeout=10)  # before: 100 arrived, the 101st waited for a connection
-        answer.set()
-        results = await asyncio.gather(*calls)
-        assert len(results) == RINGING and all(r.sip_call_id == "SCL_x" for r in results)
-    finally:
-        answer.set()
-        await asyncio.gather(*calls, return_exceptions=True)
-        await telephony.close()
-        await livekit.stop()
+    async with _livekit_answering(ring_until_told) as telephony:
+        calls = [asyncio.create_task(telephony.place(replace(REQUEST, room_name=f"call-c{i}-1"))) for i in range(RINGING)]
+        try:
+            await asyncio.wait_for(all_ringing.wait(), timeout=10)  # before: 100 arrived, the 101st waited
+            answer.set()
+            results = await asyncio.gather(*calls)
+            assert len(results) == RINGING and all(r.sip_call_id == "SCL_x" for r in results)
+        finally:
+            answer.set()
+            await asyncio.gather(*calls, return_exceptions=True)
 
 
 async def test_the_adapter_says_when_the_sip_request_left_before_its_answer_comes() -> None:
     """The CPS guard learns from when CreateSIPParticipant's headers were written, not from the check before it."""
-    livekit = TwirpStub()
     arrived, answer = asyncio.Event(), asyncio.Event()
 
     async def answer_when_told() -> SIPParticipantInfo:
@@ -60,20 +70,16 @@ async def test_the_adapter_says_when_the_sip_request_left_before_its_answer_come
         await answer.wait()
         return SIPParticipantInfo(participant_identity="callee", sip_call_id="SCL_x")
 
-    livekit.answers[SIP_METHOD] = answer_when_told
-    await livekit.start()
-    telephony = LiveKitTelephony(url=livekit.url, api_key="key", api_secret="secret-0123456789abcdef0123456789")
     sent: list[str] = []
     token = REQUEST_SENT.set(lambda: sent.append("left"))
-    try:
-        placing = asyncio.create_task(telephony.place(REQUEST))
-        await asyncio.wait_for(arrived.wait(), timeout=10)
-        assert sent == ["left"]  # told as it left, while the call still rings
-        answer.set()
-        await placing
-        assert sent == ["left"]
-    finally:
-        REQUEST_SENT.reset(token)
-        answer.set()
-        await telephony.close()
-        await livekit.stop()
+    async with _livekit_answering(answer_when_told) as telephony:
+        try:
+            placing = asyncio.create_task(telephony.place(REQUEST))
+            await asyncio.wait_for(arrived.wait(), timeout=10)
+            assert sent == ["left"]  # told as it left, while the call still rings
+            answer.set()
+            await placing
+            assert sent == ["left"]
+        finally:
+            REQUEST_SENT.reset(token)
+            answer.set()
